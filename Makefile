@@ -1,0 +1,51 @@
+# Dasan RTC: `make run` starts the demo service, `make test` runs every suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := web_client/node_modules/.installed
+
+.PHONY: run test lint unit integration e2e deps chromium services clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): web_client/package.json web_client/package-lock.json
+	cd web_client && npm ci --no-audit --no-fund
+	touch $@
+
+deps: $(STAMP) $(NPM_STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "chromium not found: installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+services:
+	@$(BIN)/python -m tests.preflight
+
+run: deps
+	$(BIN)/dasan serve --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: deps services
+	$(BIN)/pytest -q tests/integration
+
+e2e: deps chromium services
+	$(BIN)/pytest -q tests/e2e
+
+test: deps chromium services lint
+	$(BIN)/pytest -q tests
+
+clean:
+	rm -rf $(VENV) web_client/node_modules var

@@ -1,0 +1,1 @@
+"""Pure core of the counseling record: services, skills and the case life cycle."""

@@ -1,0 +1,106 @@
+"""The one composition root: settings in, a wired aiohttp application out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+
+from dasan.demo import seed_demo
+from dasan.settings import Settings
+from interpreter_pool.pool import Pool
+from rtc_server.server import MediaServer
+from signaling.auth import Authenticator, Passwords
+from signaling.desk import Desk, utc_now
+from signaling.http import RUNTIME as HTTP_RUNTIME
+from signaling.http import HttpRuntime, add_routes
+from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
+from signaling.throttle import Throttle
+from storage.database import Database, database_url_for_data_dir, open_database
+from storage.sql import SqlCaseRepository, SqlLoginSessions, SqlStaffDirectory
+
+log = logging.getLogger(__name__)
+
+WEB_CLIENT = Path(__file__).resolve().parent.parent / "web_client"
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What exists only while the app runs: opened in startup, closed in cleanup."""
+
+    database: Database
+    desk: Desk
+    auth: Authenticator
+    media: MediaServer
+    demo_accounts: list[tuple[str, str, str]]
+
+
+SETTINGS = web.AppKey("settings", Settings)
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return settings.database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return database_url_for_data_dir(settings.data_dir.resolve())
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=None)
+    sio.attach(app)
+
+    def runtime() -> tuple[Desk, Authenticator]:
+        rt = app[RUNTIME]
+        return rt.desk, rt.auth
+
+    sio.register_namespace(CitizenNamespace(runtime))
+    sio.register_namespace(StaffNamespace(runtime))
+    add_routes(
+        app,
+        static_dir=WEB_CLIENT / "static",
+        vendor_dir=WEB_CLIENT / "node_modules" / "socket.io-client" / "dist",
+    )
+
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        database = await open_database(database_url(settings))
+        cases = SqlCaseRepository(database)
+        staff = SqlStaffDirectory(database)
+        passwords = Passwords()
+        media = MediaServer(ice_servers=settings.ice_servers)
+        pool = Pool(offer_timeout=timedelta(seconds=settings.offer_timeout_seconds))
+        desk = Desk(pool, cases, staff, media, SocketNotifier(sio))
+        ttl = timedelta(hours=settings.session_ttl_hours)
+        auth = Authenticator(
+            staff, SqlLoginSessions(database), passwords, utc_now, ttl, Throttle()
+        )
+        demo = (
+            await seed_demo(staff, passwords, settings.demo_password)
+            if settings.demo
+            else []
+        )
+        app[RUNTIME] = Runtime(database, desk, auth, media, demo)
+        app[HTTP_RUNTIME] = HttpRuntime(
+            auth, cases, settings.cookie_secure, int(ttl.total_seconds())
+        )
+        timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
+        try:
+            yield
+        finally:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
+            await media.close()
+            await database.close()
+
+    app.cleanup_ctx.append(lifespan)
+    return app

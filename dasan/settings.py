@@ -1,0 +1,96 @@
+"""Configuration, read once at start-up from the environment and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the key and the value."""
+
+    def __init__(self, key: str, value: object, why: str) -> None:
+        super().__init__(f"{key}={value!r}: {why}")
+        self.key = key
+        self.value = value
+
+
+PREFIX = "DASAN_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the service; environment names are ``DASAN_`` + upper name."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    demo: bool = False
+    demo_password: str | None = None
+    offer_timeout_seconds: float = 20.0
+    session_ttl_hours: float = 12.0
+    cookie_secure: bool = False
+    ice_servers: tuple[str, ...] = field(default_factory=tuple)
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError("port", self.port, "must be 1-65535")
+        if not 1 <= self.offer_timeout_seconds <= 600:
+            raise SettingsError(
+                "offer_timeout_seconds", self.offer_timeout_seconds, "must be 1-600"
+            )
+        if not 0 < self.session_ttl_hours <= 24 * 30:
+            raise SettingsError(
+                "session_ttl_hours", self.session_ttl_hours, "must be >0 and <=720"
+            )
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("log_level", self.log_level, "DEBUG/INFO/WARNING/ERROR")
+        if self.database_url is not None and not self.database_url.startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
+            raise SettingsError(
+                "database_url",
+                self.database_url,
+                "use sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+            )
+        if self.demo_password is not None and len(self.demo_password) < 8:
+            raise SettingsError("demo_password", "***", "must be 8 characters or more")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from ``DASAN_*`` variables, then ``overrides`` that are not None."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, str(f.type), raw)
+        settings = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given) if given else settings
+
+
+def _parse(name: str, kind: str, raw: str) -> Any:
+    key = PREFIX + name.upper()
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if kind == "Path":
+            return Path(raw)
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(key, raw, str(exc)) from None
+    return raw

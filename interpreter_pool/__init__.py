@@ -1,0 +1,1 @@
+"""Pure matching core: waiting citizens, staff presence, offers and sessions."""

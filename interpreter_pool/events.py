@@ -1,0 +1,107 @@
+"""What the pool tells the outside world after each command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from counseling.cases import EndReason, EventKind, Party
+from counseling.services import Skill
+
+
+class StaffStatus(StrEnum):
+    OFFLINE = "offline"
+    UNAVAILABLE = "unavailable"
+    AVAILABLE = "available"
+    OFFERED = "offered"
+    IN_SESSION = "in_session"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: str
+    case_id: str
+    staff_id: str
+    skill: Skill
+    made_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    room_id: str
+    case_id: str
+    citizen_id: str
+    staff_id: str
+    skill: Skill
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    case_id: str
+    citizen_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChanged:
+    case_id: str
+    citizen_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade:
+    offer: Offer
+
+
+@dataclass(frozen=True, slots=True)
+class OfferClosed:
+    """An offer stopped being open without an answer: declined, expired, withdrawn."""
+
+    offer: Offer
+    kind: EventKind
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    session: Session
+    reason: EndReason
+    ended_by: Party
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEnded:
+    """A request ended before any session: cancelled, left, or nobody took it."""
+
+    case_id: str
+    citizen_id: str
+    reason: EndReason
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStatusChanged:
+    staff_id: str
+    status: StaffStatus
+
+
+PoolEvent = (
+    Queued
+    | PositionChanged
+    | OfferMade
+    | OfferClosed
+    | SessionStarted
+    | SessionEnded
+    | RequestEnded
+    | StaffStatusChanged
+)

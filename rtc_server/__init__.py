@@ -1,0 +1,1 @@
+"""Our media server: one aiortc peer connection per participant, forwarded rooms."""

@@ -1,0 +1,1 @@
+"""Transports: the socket.io signaling namespaces and the aiohttp HTTP routes."""

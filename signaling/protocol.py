@@ -1,0 +1,304 @@
+"""The socket.io wire protocol: payload and ack models, and the event registry.
+
+docs/asyncapi.yaml is generated from ``EVENTS`` and a test keeps the two equal;
+web_client/static/js/protocol.js mirrors the names for the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from counseling.cases import EndReason, EventKind, Party
+from counseling.services import Language, Service
+from interpreter_pool.events import StaffStatus
+
+CITIZEN_NAMESPACE = "/citizen"
+STAFF_NAMESPACE = "/staff"
+
+ID_PATTERN = r"^[0-9a-f]{32}$"
+MAX_SDP_LENGTH = 64_000
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Empty(Payload):
+    """No fields."""
+
+
+# -- client to server -------------------------------------------------------
+
+
+class RequestInterpreter(Payload):
+    """A citizen asks for a session; sign language needs no language."""
+
+    service: Service
+    language: Language | None = None
+
+
+class RtcOffer(Payload):
+    """The browser's SDP offer for its one peer connection to the media server."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    type: Literal["offer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_LENGTH)
+
+
+class RoomRef(Payload):
+    room_id: str = Field(pattern=ID_PATTERN)
+
+
+class OfferRef(Payload):
+    offer_id: str = Field(pattern=ID_PATTERN)
+
+
+class SetAvailable(Payload):
+    available: bool
+
+
+# -- acks -------------------------------------------------------------------
+
+
+class ErrorBody(Payload):
+    code: str = Field(description="Stable, machine-readable error code")
+    message: str = Field(description="A sentence a person can read")
+
+
+class ErrorAck(Payload):
+    ok: Literal[False]
+    error: ErrorBody
+
+
+class OkAck(Payload):
+    ok: Literal[True]
+
+
+class RequestAck(Payload):
+    ok: Literal[True]
+    case_id: str
+    position: int = Field(ge=1)
+
+
+class RtcAnswer(Payload):
+    ok: Literal[True]
+    type: Literal["answer"]
+    sdp: str
+
+
+class StatusAck(Payload):
+    ok: Literal[True]
+    status: StaffStatus
+
+
+# -- server to client -------------------------------------------------------
+
+
+class QueuePosition(Payload):
+    case_id: str
+    position: int = Field(ge=1)
+
+
+class RequestEndedNotice(Payload):
+    case_id: str
+    reason: EndReason
+
+
+class PeerInfo(Payload):
+    role: Party
+    display_name: str
+
+
+class SessionStartedNotice(Payload):
+    room_id: str
+    case_id: str
+    service: Service
+    language: Language
+    peer: PeerInfo
+
+
+class SessionEndedNotice(Payload):
+    room_id: str
+    case_id: str
+    reason: EndReason
+    ended_by: Party
+
+
+class StaffStatusNotice(Payload):
+    status: StaffStatus
+
+
+class OfferNotice(Payload):
+    offer_id: str
+    case_id: str
+    service: Service
+    language: Language
+    expires_at: str = Field(description="ISO 8601 time the offer lapses")
+    timeout_seconds: float
+
+
+class OfferClosedNotice(Payload):
+    offer_id: str
+    reason: Literal[
+        EventKind.DECLINED, EventKind.OFFER_EXPIRED, EventKind.OFFER_WITHDRAWN
+    ]
+
+
+class ErrorCode(StrEnum):
+    """Error codes that the transport itself produces (the core adds its own)."""
+
+    INVALID_PAYLOAD = "invalid_payload"
+    UNKNOWN_SERVICE = "unknown_service"
+    MEDIA_FAILED = "media_failed"
+    INTERNAL = "internal_error"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    namespace: str
+    name: str
+    direction: Literal["client_to_server", "server_to_client"]
+    payload: type[Payload]
+    summary: str
+    ack: type[Payload] | None = None
+    errors: tuple[str, ...] = ()
+
+
+_C, _S = CITIZEN_NAMESPACE, STAFF_NAMESPACE
+_IN: Literal["client_to_server"] = "client_to_server"
+_OUT: Literal["server_to_client"] = "server_to_client"
+_BAD = (ErrorCode.INVALID_PAYLOAD.value,)
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        _C,
+        "request",
+        _IN,
+        RequestInterpreter,
+        "Ask for an interpreter; opens a case.",
+        RequestAck,
+        (*_BAD, ErrorCode.UNKNOWN_SERVICE.value, "already_waiting"),
+    ),
+    EventSpec(
+        _C,
+        "cancel",
+        _IN,
+        Empty,
+        "Withdraw a waiting request.",
+        OkAck,
+        (*_BAD, "not_waiting"),
+    ),
+    EventSpec(
+        _C,
+        "rtc_offer",
+        _IN,
+        RtcOffer,
+        "Send the SDP offer for the room's peer connection.",
+        RtcAnswer,
+        (*_BAD, "not_in_room", ErrorCode.MEDIA_FAILED.value),
+    ),
+    EventSpec(
+        _C,
+        "hang_up",
+        _IN,
+        RoomRef,
+        "End the session.",
+        OkAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        _C,
+        "queue_position",
+        _OUT,
+        QueuePosition,
+        "The citizen's place in the queue changed.",
+    ),
+    EventSpec(
+        _C,
+        "request_ended",
+        _OUT,
+        RequestEndedNotice,
+        "The request ended before a session started.",
+    ),
+    EventSpec(
+        _C,
+        "session_started",
+        _OUT,
+        SessionStartedNotice,
+        "An interpreter answered: join the room.",
+    ),
+    EventSpec(_C, "session_ended", _OUT, SessionEndedNotice, "The session ended."),
+    EventSpec(
+        _S,
+        "set_available",
+        _IN,
+        SetAvailable,
+        "Mark yourself available or unavailable for offers.",
+        StatusAck,
+        (*_BAD, "in_session", "not_on_duty"),
+    ),
+    EventSpec(
+        _S,
+        "accept_offer",
+        _IN,
+        OfferRef,
+        "Accept an offer made to you.",
+        OkAck,
+        (*_BAD, "unknown_offer", "not_your_offer"),
+    ),
+    EventSpec(
+        _S,
+        "decline_offer",
+        _IN,
+        OfferRef,
+        "Decline an offer made to you.",
+        OkAck,
+        (*_BAD, "unknown_offer", "not_your_offer"),
+    ),
+    EventSpec(
+        _S,
+        "rtc_offer",
+        _IN,
+        RtcOffer,
+        "Send the SDP offer for the room's peer connection.",
+        RtcAnswer,
+        (*_BAD, "not_in_room", ErrorCode.MEDIA_FAILED.value),
+    ),
+    EventSpec(
+        _S,
+        "hang_up",
+        _IN,
+        RoomRef,
+        "End the session.",
+        OkAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(_S, "status", _OUT, StaffStatusNotice, "Your presence changed."),
+    EventSpec(_S, "offer", _OUT, OfferNotice, "A citizen's request is offered to you."),
+    EventSpec(
+        _S,
+        "offer_closed",
+        _OUT,
+        OfferClosedNotice,
+        "An offer to you was declined, expired or withdrawn.",
+    ),
+    EventSpec(
+        _S,
+        "session_started",
+        _OUT,
+        SessionStartedNotice,
+        "You accepted: join the room.",
+    ),
+    EventSpec(_S, "session_ended", _OUT, SessionEndedNotice, "The session ended."),
+)
+
+
+def spec(namespace: str, name: str) -> EventSpec:
+    for event in EVENTS:
+        if event.namespace == namespace and event.name == name:
+            return event
+    raise KeyError(f"{namespace} {name}")

@@ -1,0 +1,283 @@
+"""The socket.io namespaces: validate each event, call the desk, answer with an ack."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import socketio
+from pydantic import ValidationError
+
+from counseling.errors import CounselingError
+from counseling.services import Skill
+from counseling.staff import StaffRole
+from interpreter_pool.errors import PoolError
+from interpreter_pool.pool import new_id
+from rtc_server.errors import MediaError
+from signaling.auth import COOKIE_NAME, Authenticator
+from signaling.desk import Desk
+from signaling.protocol import (
+    CITIZEN_NAMESPACE,
+    STAFF_NAMESPACE,
+    Empty,
+    ErrorAck,
+    ErrorBody,
+    ErrorCode,
+    OfferRef,
+    OkAck,
+    Payload,
+    RequestAck,
+    RequestInterpreter,
+    RoomRef,
+    RtcAnswer,
+    RtcOffer,
+    SetAvailable,
+    StaffStatusNotice,
+    StatusAck,
+    spec,
+)
+
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Runtime = Callable[[], tuple[Desk, Authenticator]]
+
+
+def error_ack(code: str, message: str) -> Ack:
+    return ErrorAck(ok=False, error=ErrorBody(code=code, message=message)).model_dump(
+        mode="json"
+    )
+
+
+def ok(payload: Payload | None = None) -> Ack:
+    return (payload or OkAck(ok=True)).model_dump(mode="json")
+
+
+def validation_ack(exc: ValidationError) -> Ack:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    if first["loc"] and first["loc"][0] == "service":
+        return error_ack(ErrorCode.UNKNOWN_SERVICE.value, "this service does not exist")
+    return error_ack(ErrorCode.INVALID_PAYLOAD.value, f"{where}: {first['msg']}")
+
+
+async def guarded(
+    namespace: str,
+    event: str,
+    data: Any,
+    handler: Callable[[Any], Awaitable[Ack]],
+) -> Ack:
+    """Validate ``data`` against the event's model, run ``handler``, map errors."""
+    model = spec(namespace, event).payload
+    if data is None and model is Empty:
+        data = {}
+    try:
+        payload = model.model_validate(data)
+    except ValidationError as exc:
+        return validation_ack(exc)
+    try:
+        return await handler(payload)
+    except (PoolError, MediaError, CounselingError) as exc:
+        return error_ack(exc.code, str(exc))
+    except Exception:
+        log.exception("%s %s failed", namespace, event)
+        return error_ack(ErrorCode.INTERNAL.value, "something went wrong on our side")
+
+
+class SocketNotifier:
+    """The desk's notifier: each party has its own socket.io room."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self._sio = sio
+
+    async def to_citizen(self, citizen_id: str, event: str, payload: Payload) -> None:
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=citizen_room(citizen_id),
+            namespace=CITIZEN_NAMESPACE,
+        )
+
+    async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=staff_room(staff_id),
+            namespace=STAFF_NAMESPACE,
+        )
+
+
+def citizen_room(citizen_id: str) -> str:
+    return f"citizen:{citizen_id}"
+
+
+def staff_room(staff_id: str) -> str:
+    return f"staff:{staff_id}"
+
+
+def session_token(environ: dict[str, Any]) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(environ.get("HTTP_COOKIE", ""))
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE_NAME)
+    return None if morsel is None else morsel.value
+
+
+class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Anonymous citizens: one identity per connection."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(CITIZEN_NAMESPACE)
+        self._runtime = runtime
+
+    async def _citizen(self, sid: str) -> str:
+        async with self.session(sid) as session:
+            return str(session["citizen_id"])
+
+    async def on_connect(self, sid: str, environ: dict[str, Any]) -> None:
+        citizen_id = new_id()
+        async with self.session(sid) as session:
+            session["citizen_id"] = citizen_id
+        await self.enter_room(sid, citizen_room(citizen_id))
+
+    async def on_disconnect(self, sid: str, reason: str = "") -> None:
+        desk, _ = self._runtime()
+        await desk.citizen_left(await self._citizen(sid))
+
+    async def on_request(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        citizen_id = await self._citizen(sid)
+
+        async def run(p: RequestInterpreter) -> Ack:
+            try:
+                skill = Skill.for_request(p.service, p.language)
+            except ValueError as exc:
+                return error_ack(ErrorCode.INVALID_PAYLOAD.value, str(exc))
+            case_id, position = await desk.request(citizen_id, skill)
+            return ok(RequestAck(ok=True, case_id=case_id, position=position))
+
+        return await guarded(self.namespace, "request", data, run)
+
+    async def on_cancel(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        citizen_id = await self._citizen(sid)
+
+        async def run(_: Empty) -> Ack:
+            await desk.cancel(citizen_id)
+            return ok()
+
+        return await guarded(self.namespace, "cancel", data, run)
+
+    async def on_rtc_offer(self, sid: str, data: Any = None) -> Ack:
+        return await rtc_offer(
+            self.namespace, self._runtime()[0], await self._citizen(sid), data
+        )
+
+    async def on_hang_up(self, sid: str, data: Any = None) -> Ack:
+        return await hang_up(
+            self.namespace, self._runtime()[0], await self._citizen(sid), data
+        )
+
+
+class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Signed-in staff: identity from the session cookie, several tabs each."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(STAFF_NAMESPACE)
+        self._runtime = runtime
+        self._tabs: dict[str, set[str]] = {}
+
+    async def _staff(self, sid: str) -> str:
+        async with self.session(sid) as session:
+            return str(session["staff_id"])
+
+    async def on_connect(self, sid: str, environ: dict[str, Any]) -> None:
+        desk, auth = self._runtime()
+        account = await auth.account_for(session_token(environ))
+        if account is None:
+            raise ConnectionRefusedError(
+                {"code": "not_signed_in", "message": "sign in to the staff console"}
+            )
+        async with self.session(sid) as session:
+            session["staff_id"] = account.id
+        await self.enter_room(sid, staff_room(account.id))
+        self._tabs.setdefault(account.id, set()).add(sid)
+        if account.role is StaffRole.INTERPRETER:
+            status = await desk.staff_connected(account)
+        else:
+            status = desk.staff_status(account.id)
+        await self.emit(
+            "status", StaffStatusNotice(status=status).model_dump(mode="json"), to=sid
+        )
+        offer = desk.open_offer_notice(account.id)
+        if offer is not None:
+            await self.emit("offer", offer.model_dump(mode="json"), to=sid)
+
+    async def on_disconnect(self, sid: str, reason: str = "") -> None:
+        desk, _ = self._runtime()
+        staff_id = await self._staff(sid)
+        tabs = self._tabs.get(staff_id, set())
+        tabs.discard(sid)
+        if not tabs:
+            self._tabs.pop(staff_id, None)
+            await desk.staff_disconnected(staff_id)
+
+    async def on_set_available(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        staff_id = await self._staff(sid)
+
+        async def run(p: SetAvailable) -> Ack:
+            status = await desk.set_available(staff_id, p.available)
+            return ok(StatusAck(ok=True, status=status))
+
+        return await guarded(self.namespace, "set_available", data, run)
+
+    async def on_accept_offer(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        staff_id = await self._staff(sid)
+
+        async def run(p: OfferRef) -> Ack:
+            await desk.accept(staff_id, p.offer_id)
+            return ok()
+
+        return await guarded(self.namespace, "accept_offer", data, run)
+
+    async def on_decline_offer(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        staff_id = await self._staff(sid)
+
+        async def run(p: OfferRef) -> Ack:
+            await desk.decline(staff_id, p.offer_id)
+            return ok()
+
+        return await guarded(self.namespace, "decline_offer", data, run)
+
+    async def on_rtc_offer(self, sid: str, data: Any = None) -> Ack:
+        return await rtc_offer(
+            self.namespace, self._runtime()[0], await self._staff(sid), data
+        )
+
+    async def on_hang_up(self, sid: str, data: Any = None) -> Ack:
+        return await hang_up(
+            self.namespace, self._runtime()[0], await self._staff(sid), data
+        )
+
+
+async def rtc_offer(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
+    async def run(p: RtcOffer) -> Ack:
+        sdp = await desk.connect_media(party_id, p.room_id, p.sdp)
+        return ok(RtcAnswer(ok=True, type="answer", sdp=sdp))
+
+    return await guarded(namespace, "rtc_offer", data, run)
+
+
+async def hang_up(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
+    async def run(p: RoomRef) -> Ack:
+        await desk.hang_up(party_id, p.room_id)
+        return ok()
+
+    return await guarded(namespace, "hang_up", data, run)
