@@ -13,6 +13,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
+from counseling.ports import CaseRepository
 from dasan.demo import seed_demo
 from dasan.settings import Settings
 from interpreter_pool.pool import Pool
@@ -36,6 +37,7 @@ class Runtime:
     """What exists only while the app runs: opened in startup, closed in cleanup."""
 
     database: Database
+    cases: CaseRepository
     desk: Desk
     auth: Authenticator
     media: MediaServer
@@ -88,7 +90,7 @@ def create_app(settings: Settings) -> web.Application:
             if settings.demo
             else []
         )
-        app[RUNTIME] = Runtime(database, desk, auth, media, demo)
+        app[RUNTIME] = Runtime(database, cases, desk, auth, media, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
             auth, cases, settings.cookie_secure, int(ttl.total_seconds())
         )

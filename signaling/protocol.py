@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from counseling.cases import EndReason, EventKind, Party
 from counseling.services import Language, Service
@@ -58,7 +58,7 @@ class OfferRef(Payload):
 
 
 class SetAvailable(Payload):
-    available: bool
+    available: StrictBool
 
 
 # -- acks -------------------------------------------------------------------

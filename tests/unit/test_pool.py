@@ -1,0 +1,339 @@
+"""The pool: request, offer, accept, decline, expire, cancel, hang up."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from counseling.cases import EndReason, EventKind, Party
+from counseling.services import Language, Service, Skill
+from interpreter_pool.errors import (
+    AlreadyWaiting,
+    NotInRoom,
+    NotWaiting,
+    NotYourOffer,
+    PoolError,
+    StaffBusy,
+    UnknownOffer,
+    UnknownStaff,
+)
+from interpreter_pool.events import (
+    OfferClosed,
+    OfferMade,
+    PoolEvent,
+    PositionChanged,
+    Queued,
+    RequestEnded,
+    SessionEnded,
+    SessionStarted,
+    StaffStatus,
+)
+from interpreter_pool.pool import Pool, pick_longest_idle
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
+EN = Skill(Service.FOREIGN_LANGUAGE, Language.EN)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def make_pool() -> Pool:
+    counter = itertools.count()
+    return Pool(timedelta(seconds=20), make_id=lambda: f"id{next(counter)}")
+
+
+E = TypeVar("E")
+
+
+def of_type(events: list[PoolEvent], kind: type[E]) -> list[E]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def on_duty(pool: Pool, staff_id: str, *skills: Skill, when: float = 0) -> None:
+    pool.staff_online(staff_id, frozenset(skills), at(when))
+    pool.set_available(staff_id, True, at(when))
+
+
+def test_a_request_is_offered_to_a_qualified_available_interpreter() -> None:
+    pool = make_pool()
+    on_duty(pool, "en-1", EN)
+    on_duty(pool, "ksl-1", KSL)
+    events = pool.request("cit", "case1", KSL, at(1))
+    assert of_type(events, Queued)[0].position == 1
+    (made,) = of_type(events, OfferMade)
+    assert made.offer.staff_id == "ksl-1"
+    assert made.offer.expires_at == at(21)
+    assert pool.staff_status("ksl-1") is StaffStatus.OFFERED
+    assert pool.staff_status("en-1") is StaffStatus.AVAILABLE
+
+
+def test_the_longest_idle_interpreter_gets_the_offer() -> None:
+    pool = make_pool()
+    on_duty(pool, "b", KSL, when=0)
+    on_duty(pool, "a", KSL, when=5)
+    (made,) = of_type(pool.request("cit", "c", KSL, at(10)), OfferMade)
+    assert made.offer.staff_id == "b"
+
+
+def test_pick_longest_idle_breaks_ties_by_id() -> None:
+    assert pick_longest_idle([("z", T0), ("a", T0), ("m", at(-1))]) == "m"
+    assert pick_longest_idle([("z", T0), ("a", T0)]) == "a"
+    assert pick_longest_idle([]) is None
+
+
+def test_accept_starts_a_session_and_others_move_up() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    assert of_type(pool.request("c2", "case2", KSL, at(2)), Queued)[0].position == 2
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    events = pool.accept("s1", offer.id, at(3))
+    (started,) = of_type(events, SessionStarted)
+    assert started.session.citizen_id == "c1"
+    assert started.session.case_id == "case1"
+    assert pool.staff_status("s1") is StaffStatus.IN_SESSION
+    assert of_type(events, PositionChanged) == [PositionChanged("case2", "c2", 1)]
+    assert pool.position("c2") == 1
+
+
+def test_decline_moves_the_offer_to_the_next_and_keeps_the_citizens_place() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.request("c1", "case1", KSL, at(2))
+    first = pool.open_offer("s1")
+    assert first is not None
+    events = pool.decline("s1", first.id, at(3))
+    assert of_type(events, OfferClosed)[0].kind is EventKind.DECLINED
+    (made,) = of_type(events, OfferMade)
+    assert made.offer.staff_id == "s2"
+    assert pool.position("c1") == 1
+    assert pool.staff_status("s1") is StaffStatus.AVAILABLE
+
+
+def test_declined_by_everyone_on_duty_ends_the_request() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    events = pool.decline("s1", offer.id, at(2))
+    (ended,) = of_type(events, RequestEnded)
+    assert ended.reason is EndReason.DECLINED_BY_ALL
+    assert pool.position("c1") is None
+
+
+def test_an_expired_offer_goes_to_the_next_interpreter() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.request("c1", "case1", KSL, at(2))
+    assert pool.expire(at(21)) == []
+    assert pool.next_expiry() == at(22)
+    events = pool.expire(at(22))
+    assert of_type(events, OfferClosed)[0].kind is EventKind.OFFER_EXPIRED
+    assert of_type(events, OfferMade)[0].offer.staff_id == "s2"
+
+
+def test_a_citizen_who_leaves_while_offered_frees_the_interpreter() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    events = pool.citizen_left("c1", at(4))
+    assert of_type(events, OfferClosed)[0].kind is EventKind.OFFER_WITHDRAWN
+    (ended,) = of_type(events, RequestEnded)
+    assert ended.reason is EndReason.CITIZEN_LEFT_WHILE_WAITING
+    assert pool.staff_status("s1") is StaffStatus.AVAILABLE
+
+
+def test_cancel_ends_the_request_as_cancelled() -> None:
+    pool = make_pool()
+    pool.request("c1", "case1", KSL, at(1))
+    (ended,) = of_type(pool.cancel("c1", at(2)), RequestEnded)
+    assert ended.reason is EndReason.CITIZEN_CANCELLED
+    with pytest.raises(NotWaiting):
+        pool.cancel("c1", at(3))
+
+
+def test_hang_up_ends_the_session_and_the_interpreter_is_available_again() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    pool.request("c2", "case2", KSL, at(2))
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    room = of_type(pool.accept("s1", offer.id, at(3)), SessionStarted)[0].session
+    events = pool.hang_up("s1", room.room_id, at(60))
+    (ended,) = of_type(events, SessionEnded)
+    assert ended.reason is EndReason.COMPLETED
+    assert ended.ended_by is Party.INTERPRETER
+    # Free again, the interpreter is offered the next citizen at once.
+    assert of_type(events, OfferMade)[0].offer.case_id == "case2"
+
+
+def test_an_interpreter_who_disconnects_in_session_ends_it() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    pool.accept("s1", offer.id, at(2))
+    (ended,) = of_type(pool.staff_offline("s1", at(9)), SessionEnded)
+    assert ended.reason is EndReason.CONNECTION_LOST
+    assert pool.staff_status("s1") is StaffStatus.OFFLINE
+
+
+def test_refused_commands_change_nothing() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.request("c1", "case1", KSL, at(2))
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    snapshot = (pool.position("c1"), pool.open_offer("s1"), pool.staff_status("s2"))
+    refused: list[tuple[type[PoolError], object]] = [
+        (NotYourOffer, lambda: pool.accept("s2", offer.id, at(3))),
+        (NotYourOffer, lambda: pool.decline("s2", offer.id, at(3))),
+        (UnknownOffer, lambda: pool.accept("s1", "nope", at(3))),
+        (AlreadyWaiting, lambda: pool.request("c1", "case9", KSL, at(3))),
+        (NotInRoom, lambda: pool.hang_up("c1", "no-room", at(3))),
+        (UnknownStaff, lambda: pool.set_available("ghost", True, at(3))),
+    ]
+    for error, command in refused:
+        with pytest.raises(error):
+            command()  # type: ignore[operator]
+    assert snapshot == (
+        pool.position("c1"),
+        pool.open_offer("s1"),
+        pool.staff_status("s2"),
+    )
+
+
+def test_a_stranger_cannot_hang_up_a_room() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    room = of_type(pool.accept("s1", offer.id, at(2)), SessionStarted)[0].session
+    with pytest.raises(NotInRoom):
+        pool.hang_up("someone-else", room.room_id, at(3))
+    with pytest.raises(StaffBusy):
+        pool.set_available("s1", False, at(3))
+    assert pool.session_of("c1") == room
+
+
+def test_ids_are_128_bit_random_by_default() -> None:
+    from interpreter_pool.pool import new_id
+
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+class PoolMachine(RuleBasedStateMachine):
+    """Random commands never break the pool's invariants."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = make_pool()
+        self.clock = 0.0
+        self.cases = itertools.count()
+
+    def now(self) -> datetime:
+        self.clock += 1
+        return at(self.clock)
+
+    citizens = st.sampled_from(["c1", "c2", "c3", "c4"])
+    staff = st.sampled_from(["s1", "s2", "s3"])
+    skills = st.sampled_from([KSL, EN])
+
+    def _try(self, command: object) -> None:
+        with contextlib.suppress(PoolError):
+            command()  # type: ignore[operator]
+
+    @rule(staff_id=staff, skill=skills)
+    def online(self, staff_id: str, skill: Skill) -> None:
+        self.pool.staff_online(staff_id, frozenset({skill, KSL}), self.now())
+
+    @rule(staff_id=staff, available=st.booleans())
+    def availability(self, staff_id: str, available: bool) -> None:
+        self._try(lambda: self.pool.set_available(staff_id, available, self.now()))
+
+    @rule(staff_id=staff)
+    def offline(self, staff_id: str) -> None:
+        self.pool.staff_offline(staff_id, self.now())
+
+    @rule(citizen=citizens, skill=skills)
+    def ask(self, citizen: str, skill: Skill) -> None:
+        case = f"case{next(self.cases)}"
+        self._try(lambda: self.pool.request(citizen, case, skill, self.now()))
+
+    @rule(citizen=citizens)
+    def leave(self, citizen: str) -> None:
+        self.pool.citizen_left(citizen, self.now())
+
+    @rule(staff_id=staff, accept=st.booleans())
+    def answer(self, staff_id: str, accept: bool) -> None:
+        offer = self.pool.open_offer(staff_id)
+        if offer is not None:
+            if accept:
+                self.pool.accept(staff_id, offer.id, self.now())
+            else:
+                self.pool.decline(staff_id, offer.id, self.now())
+
+    @rule(seconds=st.integers(min_value=0, max_value=30))
+    def wait(self, seconds: int) -> None:
+        self.clock += seconds
+        self.pool.expire(at(self.clock))
+
+    @rule(party=st.sampled_from(["c1", "c2", "s1", "s2"]))
+    def hang_up(self, party: str) -> None:
+        session = self.pool.session_of(party)
+        if session is not None:
+            self.pool.hang_up(party, session.room_id, self.now())
+
+    @invariant()
+    def consistent(self) -> None:
+        pool = self.pool
+        waiting = pool._waiting
+        offered_staff = [
+            pool._offers[r.offer_id].staff_id for r in waiting if r.offer_id
+        ]
+        assert len(offered_staff) == len(set(offered_staff)), "two offers to one"
+        assert set(pool._offers) == {r.offer_id for r in waiting if r.offer_id}
+        for staff_id, staff in pool._staff.items():
+            has_offer = staff.offer_id is not None
+            assert has_offer == (staff.status is StaffStatus.OFFERED), staff_id
+            in_room = staff.room_id is not None
+            assert in_room == (staff.status is StaffStatus.IN_SESSION), staff_id
+        for skill in (KSL, EN):
+            positions = [pool._position_of(r) for r in waiting if r.skill == skill]
+            assert positions == list(range(1, len(positions) + 1))
+        citizens_waiting = [r.citizen_id for r in waiting]
+        assert len(citizens_waiting) == len(set(citizens_waiting))
+        for session in pool._sessions.values():
+            assert session.citizen_id not in citizens_waiting
+        # No request sits unoffered while a qualified, willing interpreter idles.
+        for request in waiting:
+            if request.offer_id is None:
+                for staff_id, staff in pool._staff.items():
+                    assert not (
+                        staff.status is StaffStatus.AVAILABLE
+                        and request.skill in staff.skills
+                        and staff_id not in request.declined_by
+                    )
+
+
+PoolMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40)
+TestPoolInvariants = PoolMachine.TestCase
