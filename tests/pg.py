@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import NamedTuple
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema, DropSchema
@@ -39,5 +40,27 @@ async def fresh_schema_url(url: str = POSTGRES_URL) -> AsyncIterator[FreshSchema
         finally:
             async with engine.begin() as connection:
                 await connection.execute(DropSchema(schema, cascade=True))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def fresh_database_url(url: str = POSTGRES_URL) -> AsyncIterator[str]:
+    """Create a throwaway database and yield a URL for it; drop it afterwards.
+
+    For tests that run the whole service, which takes a plain database URL.
+    """
+    name = f"dasan_test_{secrets.token_hex(6)}"
+    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            async with engine.connect() as connection:
+                await connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                )
     finally:
         await engine.dispose()

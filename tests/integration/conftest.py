@@ -14,24 +14,45 @@ from aiohttp.test_utils import TestServer
 from dasan.app import RUNTIME, create_app
 from dasan.settings import Settings
 from signaling.auth import COOKIE_NAME
+from tests.pg import fresh_database_url
 
 DEMO_PASSWORD = "demo-password-for-tests"
 
-ServerFactory = Callable[..., Awaitable[TestServer]]
+
+AppServer = Callable[[web.Application], Awaitable[TestServer]]
 
 
-@pytest.fixture
-async def dasan_server(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
-    tmp_path: Path,
+async def start_server(
+    aiohttp_server: AppServer, tmp_path: Path, database_url: str | None = None
 ) -> TestServer:
     settings = Settings(
         data_dir=tmp_path,
+        database_url=database_url,
         demo=True,
         demo_password=DEMO_PASSWORD,
         offer_timeout_seconds=5,
     )
     return await aiohttp_server(create_app(settings))
+
+
+@pytest.fixture
+async def dasan_server(aiohttp_server: AppServer, tmp_path: Path) -> TestServer:
+    """The whole service on its embedded default: SQLite in a temporary folder."""
+    return await start_server(aiohttp_server, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_db_server(
+    request: pytest.FixtureRequest, aiohttp_server: AppServer, tmp_path: Path
+) -> AsyncIterator[TestServer]:
+    """The whole service on SQLite, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield await start_server(aiohttp_server, tmp_path)
+        return
+    async with fresh_database_url() as url:
+        server = await start_server(aiohttp_server, tmp_path, url)
+        yield server
+        await server.close()
 
 
 def base_url(server: TestServer) -> str:

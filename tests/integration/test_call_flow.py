@@ -20,7 +20,10 @@ async def staff_party(server: TestServer, username: str) -> Party:
     return staff
 
 
-async def test_citizen_and_interpreter_exchange_video(dasan_server: TestServer) -> None:
+async def test_citizen_and_interpreter_exchange_video(
+    any_db_server: TestServer,
+) -> None:
+    dasan_server = any_db_server
     interpreter = await staff_party(dasan_server, "interpreter.ksl")
     assert (await interpreter.next("status"))["status"] == "unavailable"
     ack = await interpreter.call("set_available", {"available": True})
