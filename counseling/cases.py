@@ -25,6 +25,7 @@ class EndReason(StrEnum):
     CITIZEN_LEFT_WHILE_WAITING = "citizen_left_while_waiting"
     DECLINED_BY_ALL = "declined_by_all"
     CONNECTION_LOST = "connection_lost"
+    SERVICE_INTERRUPTED = "service_interrupted"
 
 
 class EventKind(StrEnum):

@@ -81,6 +81,9 @@ def create_app(settings: Settings) -> web.Application:
         media = MediaServer(ice_servers=settings.ice_servers)
         pool = Pool(offer_timeout=timedelta(seconds=settings.offer_timeout_seconds))
         desk = Desk(pool, cases, staff, media, SocketNotifier(sio))
+        interrupted = await desk.close_interrupted()
+        if interrupted:
+            log.warning("closed %d cases left open by the previous run", interrupted)
         ttl = timedelta(hours=settings.session_ttl_hours)
         auth = Authenticator(
             staff, SqlLoginSessions(database), passwords, utc_now, ttl, Throttle()

@@ -87,6 +87,22 @@ class Desk:
         self._names: dict[str, str] = {}
         self._wake = asyncio.Event()
 
+    async def close_interrupted(self) -> int:
+        """End the cases a previous run left open; returns how many.
+
+        Live state (queues, offers, rooms) is in the process, so a case still
+        open at start-up can never continue. It ends at its last recorded moment,
+        the last time it was known to be alive, so waits are not inflated by the
+        downtime. Call once at start-up, before any connection is accepted.
+        """
+        async with self._lock:
+            interrupted = await self._cases.unfinished()
+            for case in interrupted:
+                last = case.events[-1].at if case.events else case.requested_at
+                case.end(EndReason.SERVICE_INTERRUPTED, Party.SYSTEM, last)
+                await self._cases.save(case)
+            return len(interrupted)
+
     # -- staff --------------------------------------------------------------
 
     async def staff_connected(self, account: StaffAccount) -> StaffStatus:
@@ -198,7 +214,7 @@ class Desk:
             case_id=offer.case_id,
             service=offer.skill.service,
             language=offer.skill.language,
-            expires_at=offer.expires_at.isoformat(),
+            expires_at=offer.expires_at,
             timeout_seconds=(offer.expires_at - offer.made_at).total_seconds(),
         )
 

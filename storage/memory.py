@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from counseling.cases import Case
+from counseling.cases import Case, CaseStatus
 from counseling.ports import StaffDirectory
 from counseling.staff import LoginSession, StaffAccount
 from storage.errors import DuplicateKey, NotFound, StaleCase
@@ -50,6 +50,15 @@ class MemoryCaseRepository:
             self._cases.values(), key=lambda c: (c.requested_at, c.id), reverse=True
         )
         return [_copy(case) for case in newest[:limit]]
+
+    async def unfinished(self) -> Sequence[Case]:
+        """Cases that have not ended, oldest first."""
+        open_cases = [
+            c for c in self._cases.values() if c.status is not CaseStatus.ENDED
+        ]
+        return [
+            _copy(c) for c in sorted(open_cases, key=lambda c: (c.requested_at, c.id))
+        ]
 
 
 class MemoryStaffDirectory:

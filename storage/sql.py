@@ -130,6 +130,17 @@ class SqlCaseRepository:
         async with self._sessions.begin() as session:
             return [_read_case(row) for row in await session.scalars(query)]
 
+    async def unfinished(self) -> Sequence[Case]:
+        """Cases that have not ended, oldest first."""
+        query = (
+            select(CaseRow)
+            .options(selectinload(CaseRow.events))
+            .where(CaseRow.status != CaseStatus.ENDED.value)
+            .order_by(CaseRow.requested_at, CaseRow.id)
+        )
+        async with self._sessions.begin() as session:
+            return [_read_case(row) for row in await session.scalars(query)]
+
 
 async def _count_events(session: AsyncSession, case_id: str) -> int:
     query = select(func.count()).where(CaseEventRow.case_id == case_id)

@@ -218,6 +218,21 @@ async def test_recent_is_newest_requested_first_and_limited(stores: Stores) -> N
         await stores.cases.recent(-1)
 
 
+async def test_unfinished_lists_open_cases_oldest_first(stores: Stores) -> None:
+    ended = Case.open("case-ended", KSL, T0)
+    ended.end(EndReason.CITIZEN_CANCELLED, Party.CITIZEN, at(5))
+    in_session = Case.open("case-live", KSL, at(10))
+    in_session.offer("staff-1", at(11))
+    in_session.answer("staff-1", at(12))
+    for case in (ended, in_session, Case.open("case-waiting", ENGLISH, at(1))):
+        await stores.cases.add(case)
+
+    unfinished = await stores.cases.unfinished()
+
+    assert [c.id for c in unfinished] == ["case-waiting", "case-live"]
+    assert unfinished[1] == in_session
+
+
 async def test_duplicate_case_is_refused_and_stored_case_unchanged(
     stores: Stores,
 ) -> None:
