@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := web_client/node_modules/.installed
 
-.PHONY: run test lint unit integration e2e deps chromium services clean
+.PHONY: run test lint unit integration e2e bench deps chromium services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ e2e: deps chromium services
 
 test: deps chromium services lint
 	$(BIN)/pytest -q tests
+
+bench: deps
+	$(BIN)/python -m benchmarks.signaling_latency
+	$(BIN)/python -m benchmarks.media_room
 
 clean:
 	rm -rf $(VENV) web_client/node_modules var

@@ -79,8 +79,8 @@ def create_app(settings: Settings) -> web.Application:
         staff = SqlStaffDirectory(database)
         passwords = Passwords()
         media = MediaServer(ice_servers=settings.ice_servers)
-        pool = Pool(offer_timeout=timedelta(seconds=settings.offer_timeout_seconds))
-        desk = Desk(pool, cases, staff, media, SocketNotifier(sio))
+        pool = Pool(settings.pool_rules())
+        desk = Desk(pool, cases, media, SocketNotifier(sio))
         interrupted = await desk.close_interrupted()
         if interrupted:
             log.warning("closed %d cases left open by the previous run", interrupted)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from interpreter_pool.pool import PoolRules
 
 
 class SettingsError(ValueError):
@@ -31,6 +34,10 @@ class Settings:
     demo: bool = False
     demo_password: str | None = None
     offer_timeout_seconds: float = 20.0
+    wrap_up_seconds: float = 60.0
+    reconnect_grace_seconds: float = 30.0
+    missed_offers_limit: int = 3
+    default_handle_seconds: float = 300.0
     session_ttl_hours: float = 12.0
     cookie_secure: bool = False
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
@@ -42,6 +49,17 @@ class Settings:
         if not 1 <= self.offer_timeout_seconds <= 600:
             raise SettingsError(
                 "offer_timeout_seconds", self.offer_timeout_seconds, "must be 1-600"
+            )
+        for key in ("wrap_up_seconds", "reconnect_grace_seconds"):
+            if not 0 <= getattr(self, key) <= 3600:
+                raise SettingsError(key, getattr(self, key), "must be 0-3600")
+        if not 1 <= self.missed_offers_limit <= 20:
+            raise SettingsError(
+                "missed_offers_limit", self.missed_offers_limit, "must be 1-20"
+            )
+        if not 10 <= self.default_handle_seconds <= 7200:
+            raise SettingsError(
+                "default_handle_seconds", self.default_handle_seconds, "must be 10-7200"
             )
         if not 0 < self.session_ttl_hours <= 24 * 30:
             raise SettingsError(
@@ -59,6 +77,15 @@ class Settings:
             )
         if self.demo_password is not None and len(self.demo_password) < 8:
             raise SettingsError("demo_password", "***", "must be 8 characters or more")
+
+    def pool_rules(self) -> PoolRules:
+        return PoolRules(
+            offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
+            wrap_up=timedelta(seconds=self.wrap_up_seconds),
+            reconnect_grace=timedelta(seconds=self.reconnect_grace_seconds),
+            missed_offers_limit=self.missed_offers_limit,
+            default_handle=timedelta(seconds=self.default_handle_seconds),
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

@@ -12,10 +12,26 @@ from counseling.services import Skill
 
 class StaffStatus(StrEnum):
     OFFLINE = "offline"
-    UNAVAILABLE = "unavailable"
+    AWAY = "away"
     AVAILABLE = "available"
     OFFERED = "offered"
     IN_SESSION = "in_session"
+    WRAP_UP = "wrap_up"
+
+
+class AwayReason(StrEnum):
+    """Why a staff member is away; the system sets the last two itself."""
+
+    BREAK = "break"
+    MEAL = "meal"
+    MEETING = "meeting"
+    TRAINING = "training"
+    OTHER = "other"
+    NOT_READY = "not_ready"
+    MISSED_OFFERS = "missed_offers"
+
+
+SYSTEM_AWAY_REASONS = frozenset({AwayReason.NOT_READY, AwayReason.MISSED_OFFERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +52,6 @@ class Session:
     staff_id: str
     skill: Skill
     started_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    case_id: str
-    citizen_id: str
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class PositionChanged:
-    case_id: str
-    citizen_id: str
-    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,21 @@ class SessionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffConnectionLost:
+    """The staff member of a session dropped; they have until ``deadline``."""
+
+    session: Session
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffReconnected:
+    """The staff member came back within the grace period: rejoin the room."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
 class RequestEnded:
     """A request ended before any session: cancelled, left, or nobody took it."""
 
@@ -93,15 +110,17 @@ class RequestEnded:
 class StaffStatusChanged:
     staff_id: str
     status: StaffStatus
+    since: datetime
+    reason: AwayReason | None = None
 
 
 PoolEvent = (
-    Queued
-    | PositionChanged
-    | OfferMade
+    OfferMade
     | OfferClosed
     | SessionStarted
     | SessionEnded
+    | StaffConnectionLost
+    | StaffReconnected
     | RequestEnded
     | StaffStatusChanged
 )

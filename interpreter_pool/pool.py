@@ -21,17 +21,20 @@ from interpreter_pool.errors import (
     UnknownOffer,
     UnknownStaff,
 )
+from interpreter_pool.estimate import HandleTimes, estimate_starts
 from interpreter_pool.events import (
+    SYSTEM_AWAY_REASONS,
+    AwayReason,
     Offer,
     OfferClosed,
     OfferMade,
     PoolEvent,
-    PositionChanged,
-    Queued,
     RequestEnded,
     Session,
     SessionEnded,
     SessionStarted,
+    StaffConnectionLost,
+    StaffReconnected,
     StaffStatus,
     StaffStatusChanged,
 )
@@ -50,13 +53,51 @@ def pick_longest_idle(
     return None if best is None else best[0]
 
 
+@dataclass(frozen=True, slots=True)
+class PoolRules:
+    """The pool's timings; zero wrap-up or grace means none."""
+
+    offer_timeout: timedelta = timedelta(seconds=20)
+    wrap_up: timedelta = timedelta(seconds=60)
+    reconnect_grace: timedelta = timedelta(seconds=30)
+    missed_offers_limit: int = 3
+    default_handle: timedelta = timedelta(minutes=5)
+
+    def __post_init__(self) -> None:
+        if self.offer_timeout <= timedelta(0):
+            raise ValueError("offer_timeout must be positive")
+        if self.wrap_up < timedelta(0) or self.reconnect_grace < timedelta(0):
+            raise ValueError("wrap_up and reconnect_grace must not be negative")
+        if self.missed_offers_limit < 1:
+            raise ValueError("missed_offers_limit must be at least 1")
+        if self.default_handle <= timedelta(0):
+            raise ValueError("default_handle must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A waiting citizen's place, and seconds until answered (None: nobody on duty)."""
+
+    case_id: str
+    citizen_id: str
+    skill: Skill
+    position: int
+    estimated_wait: float | None
+
+
 @dataclass(slots=True)
 class _Staff:
     skills: frozenset[Skill]
     status: StaffStatus
+    since: datetime
     idle_since: datetime
+    reason: AwayReason | None = None
     offer_id: str | None = None
     room_id: str | None = None
+    missed: int = 0
+    wrap_up_until: datetime | None = None
+    wrap_up_skill: Skill | None = None
+    grace_until: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +106,7 @@ class _Request:
     citizen_id: str
     skill: Skill
     asked_at: datetime
+    priority: bool = False
     declined_by: set[str] = field(default_factory=set)
     offer_id: str | None = None
 
@@ -73,18 +115,18 @@ class Pool:
     """Pairs waiting citizens with qualified staff, first come first served."""
 
     def __init__(
-        self,
-        offer_timeout: timedelta = timedelta(seconds=20),
-        make_id: Callable[[], str] = new_id,
+        self, rules: PoolRules | None = None, make_id: Callable[[], str] = new_id
     ) -> None:
-        if offer_timeout <= timedelta(0):
-            raise ValueError("offer_timeout must be positive")
-        self._offer_timeout = offer_timeout
+        self.rules = rules or PoolRules()
         self._make_id = make_id
         self._staff: dict[str, _Staff] = {}
         self._waiting: list[_Request] = []
         self._offers: dict[str, Offer] = {}
         self._sessions: dict[str, Session] = {}
+        self._times = HandleTimes(
+            self.rules.default_handle.total_seconds(),
+            self.rules.wrap_up.total_seconds(),
+        )
 
     # -- read side ----------------------------------------------------------
 
@@ -92,9 +134,40 @@ class Pool:
         staff = self._staff.get(staff_id)
         return StaffStatus.OFFLINE if staff is None else staff.status
 
+    def presence(self, staff_id: str) -> StaffStatusChanged | None:
+        """The staff member's current state, as the event that set it."""
+        staff = self._staff.get(staff_id)
+        if staff is None:
+            return None
+        return StaffStatusChanged(staff_id, staff.status, staff.since, staff.reason)
+
+    def everyone(self) -> list[StaffStatusChanged]:
+        return [p for sid in sorted(self._staff) if (p := self.presence(sid))]
+
     def position(self, citizen_id: str) -> int | None:
         request = self._request_of(citizen_id)
         return None if request is None else self._position_of(request)
+
+    def queue(self, now: datetime) -> list[QueueEntry]:
+        """Every waiting citizen with their position and estimated wait."""
+        entries: list[QueueEntry] = []
+        for skill in {r.skill for r in self._waiting}:
+            waiting = [r for r in self._waiting if r.skill == skill]
+            turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
+            starts = estimate_starts(
+                self._free_in(skill, now), len(waiting), turnaround
+            )
+            for index, request in enumerate(waiting):
+                entries.append(
+                    QueueEntry(
+                        request.case_id,
+                        request.citizen_id,
+                        skill,
+                        index + 1,
+                        starts[index] if starts else None,
+                    )
+                )
+        return entries
 
     def session_of(self, party_id: str) -> Session | None:
         for session in self._sessions.values():
@@ -108,19 +181,29 @@ class Pool:
             return None
         return self._offers[staff.offer_id]
 
-    def next_expiry(self) -> datetime | None:
-        return min((o.expires_at for o in self._offers.values()), default=None)
+    def next_deadline(self) -> datetime | None:
+        """The earliest moment ``tick`` has something to do."""
+        moments = [o.expires_at for o in self._offers.values()]
+        for staff in self._staff.values():
+            moments += [m for m in (staff.wrap_up_until, staff.grace_until) if m]
+        return min(moments, default=None)
 
     # -- staff commands -----------------------------------------------------
 
     def staff_online(
         self, staff_id: str, skills: frozenset[Skill], now: datetime
     ) -> list[PoolEvent]:
-        """A staff member signed in; they start unavailable until they say so."""
-        if staff_id in self._staff:
+        """A staff member connected; new ones start away until they say so."""
+        staff = self._staff.get(staff_id)
+        if staff is not None:
+            if staff.grace_until is not None and staff.room_id is not None:
+                staff.grace_until = None
+                return [StaffReconnected(self._sessions[staff.room_id])]
             return []
-        self._staff[staff_id] = _Staff(skills, StaffStatus.UNAVAILABLE, now)
-        return [StaffStatusChanged(staff_id, StaffStatus.UNAVAILABLE)]
+        self._staff[staff_id] = _Staff(
+            skills, StaffStatus.AWAY, now, now, AwayReason.NOT_READY
+        )
+        return [self._changed(staff_id)]
 
     def staff_offline(self, staff_id: str, now: datetime) -> list[PoolEvent]:
         """A staff member's last connection closed."""
@@ -128,40 +211,56 @@ class Pool:
         if staff is None:
             return []
         events: list[PoolEvent] = []
+        if staff.room_id is not None:
+            if self.rules.reconnect_grace > timedelta(0):
+                if staff.grace_until is None:
+                    staff.grace_until = now + self.rules.reconnect_grace
+                    session = self._sessions[staff.room_id]
+                    events.append(StaffConnectionLost(session, staff.grace_until))
+                return events
+            staff.grace_until = now
+            return self._end_session(
+                staff.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
+            ) + self._settle(now)
         if staff.offer_id is not None:
             events += self._close_offer(staff.offer_id, EventKind.OFFER_WITHDRAWN, now)
-        if staff.room_id is not None:
-            events += self._end_session(
-                staff.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
-            )
-        del self._staff[staff_id]
-        events.append(StaffStatusChanged(staff_id, StaffStatus.OFFLINE))
-        events += self._end_exhausted(now)
-        events += self._dispatch(now)
-        return events
+        events += self._remove_staff(staff_id)
+        return events + self._settle(now)
 
-    def set_available(
-        self, staff_id: str, available: bool, now: datetime
+    def set_presence(
+        self,
+        staff_id: str,
+        status: StaffStatus,
+        now: datetime,
+        reason: AwayReason | None = None,
     ) -> list[PoolEvent]:
+        """Available, or away with a reason; ends wrap-up when set available."""
+        if status is StaffStatus.AWAY:
+            if reason is None or reason in SYSTEM_AWAY_REASONS:
+                raise ValueError("away needs a reason a person can choose")
+        elif status is not StaffStatus.AVAILABLE:
+            raise ValueError(f"cannot set yourself {status.value}")
         staff = self._require_staff(staff_id)
         if staff.status is StaffStatus.IN_SESSION:
             raise StaffBusy(staff_id)
         events: list[PoolEvent] = []
-        if available:
-            if staff.status is StaffStatus.UNAVAILABLE:
-                staff.status = StaffStatus.AVAILABLE
+        if status is StaffStatus.AVAILABLE:
+            if staff.status in (StaffStatus.AWAY, StaffStatus.WRAP_UP):
+                self._finish_wrap_up(staff, now)
+                self._become(staff, StaffStatus.AVAILABLE, now)
                 staff.idle_since = now
-                events.append(StaffStatusChanged(staff_id, StaffStatus.AVAILABLE))
+                staff.missed = 0
+                events.append(self._changed(staff_id))
         else:
             if staff.offer_id is not None:
                 events += self._close_offer(
                     staff.offer_id, EventKind.OFFER_WITHDRAWN, now
                 )
-            if staff.status is not StaffStatus.UNAVAILABLE:
-                staff.status = StaffStatus.UNAVAILABLE
-                events.append(StaffStatusChanged(staff_id, StaffStatus.UNAVAILABLE))
-        events += self._dispatch(now)
-        return events
+            if staff.status is not StaffStatus.AWAY or staff.reason is not reason:
+                self._finish_wrap_up(staff, now)
+                self._become(staff, StaffStatus.AWAY, now, reason)
+                events.append(self._changed(staff_id))
+        return events + self._settle(now)
 
     def accept(self, staff_id: str, offer_id: str, now: datetime) -> list[PoolEvent]:
         offer = self._require_offer(staff_id, offer_id)
@@ -180,30 +279,41 @@ class Pool:
         self._sessions[session.room_id] = session
         staff.offer_id = None
         staff.room_id = session.room_id
-        staff.status = StaffStatus.IN_SESSION
-        events: list[PoolEvent] = [
-            SessionStarted(session),
-            StaffStatusChanged(staff_id, StaffStatus.IN_SESSION),
-        ]
-        events += self._positions_after(request)
-        return events
+        staff.missed = 0
+        self._become(staff, StaffStatus.IN_SESSION, now)
+        return [SessionStarted(session), self._changed(staff_id)]
 
     def decline(self, staff_id: str, offer_id: str, now: datetime) -> list[PoolEvent]:
         self._require_offer(staff_id, offer_id)
+        self._staff[staff_id].missed = 0
         events = self._close_offer(offer_id, EventKind.DECLINED, now)
-        events += self._end_exhausted(now)
-        events += self._dispatch(now)
-        return events
+        return events + self._settle(now)
 
-    def expire(self, now: datetime) -> list[PoolEvent]:
-        """Close every offer whose time ran out, as if its staff member declined."""
+    def tick(self, now: datetime) -> list[PoolEvent]:
+        """Do what is due: lapse offers, end wrap-ups, end sessions past grace."""
         events: list[PoolEvent] = []
         for offer in [o for o in self._offers.values() if o.expires_at <= now]:
             events += self._close_offer(offer.id, EventKind.OFFER_EXPIRED, now)
-        if events:
-            events += self._end_exhausted(now)
-            events += self._dispatch(now)
-        return events
+            staff = self._staff.get(offer.staff_id)
+            if staff is None:
+                continue
+            staff.missed += 1
+            staff.idle_since = now  # to the back of the line for the next offer
+            if staff.missed >= self.rules.missed_offers_limit:
+                self._become(staff, StaffStatus.AWAY, now, AwayReason.MISSED_OFFERS)
+                events.append(self._changed(offer.staff_id))
+        for staff_id, staff in list(self._staff.items()):
+            if staff.wrap_up_until is not None and staff.wrap_up_until <= now:
+                self._finish_wrap_up(staff, now)
+                self._become(staff, StaffStatus.AVAILABLE, now)
+                staff.idle_since = now
+                events.append(self._changed(staff_id))
+            if staff.grace_until is not None and staff.grace_until <= now:
+                assert staff.room_id is not None
+                events += self._end_session(
+                    staff.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
+                )
+        return events + self._settle(now) if events else events
 
     # -- citizen commands ---------------------------------------------------
 
@@ -213,16 +323,25 @@ class Pool:
             raise AlreadyWaiting(citizen_id)
 
     def request(
-        self, citizen_id: str, case_id: str, skill: Skill, now: datetime
+        self,
+        citizen_id: str,
+        case_id: str,
+        skill: Skill,
+        now: datetime,
+        priority: bool = False,
     ) -> list[PoolEvent]:
+        """Queue a request; ``priority`` (a reservation due now) goes first."""
         self.check_can_request(citizen_id)
-        request = _Request(case_id, citizen_id, skill, now)
-        self._waiting.append(request)
-        events: list[PoolEvent] = [
-            Queued(case_id, citizen_id, self._position_of(request))
-        ]
-        events += self._dispatch(now)
-        return events
+        request = _Request(case_id, citizen_id, skill, now, priority)
+        if priority:
+            index = next(
+                (i for i, r in enumerate(self._waiting) if not r.priority),
+                len(self._waiting),
+            )
+            self._waiting.insert(index, request)
+        else:
+            self._waiting.append(request)
+        return self._dispatch(now)
 
     def cancel(
         self,
@@ -247,7 +366,7 @@ class Pool:
             events = self._end_session(
                 session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
             )
-            return events + self._dispatch(now)
+            return events + self._settle(now)
         return []
 
     # -- either side --------------------------------------------------------
@@ -258,9 +377,36 @@ class Pool:
             raise NotInRoom(room_id, party_id)
         by = Party.CITIZEN if party_id == session.citizen_id else Party.INTERPRETER
         events = self._end_session(room_id, EndReason.COMPLETED, by, now)
-        return events + self._dispatch(now)
+        return events + self._settle(now)
 
     # -- internals ----------------------------------------------------------
+
+    def _changed(self, staff_id: str) -> StaffStatusChanged:
+        staff = self._staff[staff_id]
+        return StaffStatusChanged(staff_id, staff.status, staff.since, staff.reason)
+
+    @staticmethod
+    def _become(
+        staff: _Staff,
+        status: StaffStatus,
+        now: datetime,
+        reason: AwayReason | None = None,
+    ) -> None:
+        staff.status = status
+        staff.since = now
+        staff.reason = reason
+
+    def _finish_wrap_up(self, staff: _Staff, now: datetime) -> None:
+        if staff.wrap_up_until is not None and staff.wrap_up_skill is not None:
+            self._times.add_wrap_up(
+                staff.wrap_up_skill, (now - staff.since).total_seconds()
+            )
+        staff.wrap_up_until = None
+        staff.wrap_up_skill = None
+
+    def _remove_staff(self, staff_id: str) -> list[PoolEvent]:
+        staff = self._staff.pop(staff_id)
+        return [StaffStatusChanged(staff_id, StaffStatus.OFFLINE, staff.since)]
 
     def _require_staff(self, staff_id: str) -> _Staff:
         staff = self._staff.get(staff_id)
@@ -291,16 +437,24 @@ class Pool:
                 ahead += 1
         raise LookupError(request.case_id)
 
-    def _positions_after(self, gone: _Request) -> list[PoolEvent]:
-        """Position updates for requests of the same skill that moved up.
-
-        Call after ``gone`` has left the waiting list.
-        """
-        return [
-            PositionChanged(r.case_id, r.citizen_id, self._position_of(r))
-            for r in self._waiting
-            if r.skill == gone.skill and r.asked_at >= gone.asked_at
-        ]
+    def _free_in(self, skill: Skill, now: datetime) -> list[float]:
+        """Seconds until each qualified staff member on duty is free."""
+        free: list[float] = []
+        for staff in self._staff.values():
+            if skill not in staff.skills or staff.status is StaffStatus.AWAY:
+                continue
+            if staff.status is StaffStatus.IN_SESSION and staff.room_id is not None:
+                session = self._sessions[staff.room_id]
+                busy = (
+                    self._times.handle(session.skill)
+                    - (now - session.started_at).total_seconds()
+                )
+                free.append(max(0.0, busy) + self._times.wrap_up(session.skill))
+            elif staff.status is StaffStatus.WRAP_UP and staff.wrap_up_until:
+                free.append((staff.wrap_up_until - now).total_seconds())
+            else:
+                free.append(0.0)
+        return free
 
     def _drop_request(
         self, request: _Request, reason: EndReason, now: datetime
@@ -312,9 +466,7 @@ class Pool:
             )
         self._waiting.remove(request)
         events.append(RequestEnded(request.case_id, request.citizen_id, reason, now))
-        events += self._positions_after(request)
-        events += self._dispatch(now)
-        return events
+        return events + self._settle(now)
 
     def _close_offer(
         self, offer_id: str, kind: EventKind, now: datetime
@@ -322,39 +474,53 @@ class Pool:
         offer = self._offers.pop(offer_id)
         request = self._request_by_case(offer.case_id)
         request.offer_id = None
-        if kind is not EventKind.OFFER_WITHDRAWN:
+        if kind is EventKind.DECLINED:
             request.declined_by.add(offer.staff_id)
         events: list[PoolEvent] = [OfferClosed(offer, kind, now)]
         staff = self._staff.get(offer.staff_id)
         if staff is not None and staff.offer_id == offer_id:
             staff.offer_id = None
-            staff.status = StaffStatus.AVAILABLE
-            events.append(StaffStatusChanged(offer.staff_id, StaffStatus.AVAILABLE))
+            self._become(staff, StaffStatus.AVAILABLE, now)
+            events.append(self._changed(offer.staff_id))
         return events
 
     def _end_session(
         self, room_id: str, reason: EndReason, by: Party, now: datetime
     ) -> list[PoolEvent]:
         session = self._sessions.pop(room_id)
+        self._times.add_handle(
+            session.skill, (now - session.started_at).total_seconds()
+        )
         events: list[PoolEvent] = [SessionEnded(session, reason, by, now)]
         staff = self._staff.get(session.staff_id)
-        if staff is not None and staff.room_id == room_id:
-            staff.room_id = None
-            staff.status = StaffStatus.AVAILABLE
+        if staff is None or staff.room_id != room_id:
+            return events
+        staff.room_id = None
+        if staff.grace_until is not None:  # gone, and did not come back
+            return events + self._remove_staff(session.staff_id)
+        if self.rules.wrap_up > timedelta(0):
+            self._become(staff, StaffStatus.WRAP_UP, now)
+            staff.wrap_up_until = now + self.rules.wrap_up
+            staff.wrap_up_skill = session.skill
+        else:
+            self._become(staff, StaffStatus.AVAILABLE, now)
             staff.idle_since = now
-            events.append(StaffStatusChanged(session.staff_id, StaffStatus.AVAILABLE))
+        events.append(self._changed(session.staff_id))
         return events
 
-    def _qualified_on_duty(self, skill: Skill) -> set[str]:
-        return {sid for sid, s in self._staff.items() if skill in s.skills}
+    def _settle(self, now: datetime) -> list[PoolEvent]:
+        return self._end_exhausted(now) + self._dispatch(now)
 
     def _end_exhausted(self, now: datetime) -> list[PoolEvent]:
-        """End requests that every qualified staff member on duty has turned down."""
+        """End requests that every qualified staff member signed in has declined."""
         events: list[PoolEvent] = []
         for request in list(self._waiting):
             if request.offer_id is not None or not request.declined_by:
                 continue
-            if self._qualified_on_duty(request.skill) <= request.declined_by:
+            qualified = {
+                s for s, st in self._staff.items() if request.skill in st.skills
+            }
+            if qualified <= request.declined_by:
                 self._waiting.remove(request)
                 events.append(
                     RequestEnded(
@@ -364,11 +530,10 @@ class Pool:
                         now,
                     )
                 )
-                events += self._positions_after(request)
         return events
 
     def _dispatch(self, now: datetime) -> list[PoolEvent]:
-        """Offer each unoffered request, oldest first, to the longest-idle match."""
+        """Offer each unoffered request, in queue order, to the longest-idle match."""
         events: list[PoolEvent] = []
         for request in self._waiting:
             if request.offer_id is not None:
@@ -388,13 +553,13 @@ class Pool:
                 staff_id=staff_id,
                 skill=request.skill,
                 made_at=now,
-                expires_at=now + self._offer_timeout,
+                expires_at=now + self.rules.offer_timeout,
             )
             self._offers[offer.id] = offer
             request.offer_id = offer.id
             staff = self._staff[staff_id]
             staff.offer_id = offer.id
-            staff.status = StaffStatus.OFFERED
+            self._become(staff, StaffStatus.OFFERED, now)
             events.append(OfferMade(offer))
-            events.append(StaffStatusChanged(staff_id, StaffStatus.OFFERED))
+            events.append(self._changed(staff_id))
         return events

@@ -12,40 +12,48 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from counseling.cases import Case, EndReason, Party
-from counseling.ports import CaseRepository, StaffDirectory
+from counseling.ports import CaseRepository
 from counseling.services import Skill
-from counseling.staff import StaffAccount
+from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.errors import NotInRoom
 from interpreter_pool.events import (
+    AwayReason,
     Offer,
     OfferClosed,
     OfferMade,
     PoolEvent,
-    PositionChanged,
-    Queued,
     RequestEnded,
     Session,
     SessionEnded,
     SessionStarted,
+    StaffConnectionLost,
+    StaffReconnected,
     StaffStatus,
     StaffStatusChanged,
 )
-from interpreter_pool.pool import Pool, new_id
+from interpreter_pool.pool import Pool, QueueEntry, new_id
 from signaling.ports import MediaRooms, Notifier
 from signaling.protocol import (
     OfferClosedNotice,
     OfferNotice,
     PeerInfo,
+    PeerReconnected,
+    PeerReconnecting,
     QueuePosition,
     RequestEndedNotice,
     SessionEndedNotice,
     SessionStartedNotice,
+    StaffPresenceNotice,
     StaffStatusNotice,
 )
 
 log = logging.getLogger(__name__)
 
 CITIZEN_LABEL = "Citizen"
+# Waiting citizens hear again when their estimate moves by this much.
+ESTIMATE_STEP_SECONDS = 10.0
+# How often estimates are refreshed while nothing else happens.
+REFRESH_SECONDS = 15.0
 
 
 def utc_now() -> datetime:
@@ -62,6 +70,11 @@ def _started(session: Session, peer: PeerInfo) -> SessionStartedNotice:
     )
 
 
+def _bucket(entry: QueueEntry) -> tuple[int, int | None]:
+    wait = entry.estimated_wait
+    return entry.position, None if wait is None else round(wait / ESTIMATE_STEP_SECONDS)
+
+
 class Desk:
     """Application service between the transports and the pure pool."""
 
@@ -69,7 +82,6 @@ class Desk:
         self,
         pool: Pool,
         cases: CaseRepository,
-        staff: StaffDirectory,
         media: MediaRooms,
         notifier: Notifier,
         clock: Callable[[], datetime] = utc_now,
@@ -77,7 +89,6 @@ class Desk:
     ) -> None:
         self._pool = pool
         self._cases = cases
-        self._staff = staff
         self._media = media
         self._notifier = notifier
         self._clock = clock
@@ -85,6 +96,7 @@ class Desk:
         self._lock = asyncio.Lock()
         self._live: dict[str, Case] = {}
         self._names: dict[str, str] = {}
+        self._told: dict[str, tuple[int, int | None]] = {}
         self._wake = asyncio.Event()
 
     async def close_interrupted(self) -> int:
@@ -105,31 +117,46 @@ class Desk:
 
     # -- staff --------------------------------------------------------------
 
-    async def staff_connected(self, account: StaffAccount) -> StaffStatus:
+    async def staff_connected(self, account: StaffAccount) -> StaffStatusNotice | None:
+        """A staff tab connected; interpreters join the pool. Returns their state."""
         async with self._lock:
             self._names[account.id] = account.display_name
-            await self._apply(
-                self._pool.staff_online(account.id, account.skills, self._now())
-            )
-            return self._pool.staff_status(account.id)
+            if account.role is StaffRole.INTERPRETER:
+                now = self._now()
+                await self._apply(
+                    self._pool.staff_online(account.id, account.skills, now)
+                )
+            presence = self._pool.presence(account.id)
+            return None if presence is None else self._status_notice(presence)
 
     async def staff_disconnected(self, staff_id: str) -> None:
         async with self._lock:
             await self._apply(self._pool.staff_offline(staff_id, self._now()))
 
-    def staff_status(self, staff_id: str) -> StaffStatus:
-        return self._pool.staff_status(staff_id)
+    def everyone(self) -> list[StaffPresenceNotice]:
+        return [self._presence_notice(p) for p in self._pool.everyone()]
 
     def open_offer_notice(self, staff_id: str) -> OfferNotice | None:
         offer = self._pool.open_offer(staff_id)
         return None if offer is None else self._offer_notice(offer)
 
-    async def set_available(self, staff_id: str, available: bool) -> StaffStatus:
+    def current_session(self, party_id: str) -> SessionStartedNotice | None:
+        session = self._pool.session_of(party_id)
+        if session is None:
+            return None
+        return _started(
+            session, PeerInfo(role=Party.CITIZEN, display_name=CITIZEN_LABEL)
+        )
+
+    async def set_presence(
+        self, staff_id: str, status: StaffStatus, reason: AwayReason | None
+    ) -> StaffStatusNotice:
         async with self._lock:
-            await self._apply(
-                self._pool.set_available(staff_id, available, self._now())
-            )
-            return self._pool.staff_status(staff_id)
+            now = self._now()
+            await self._apply(self._pool.set_presence(staff_id, status, now, reason))
+            presence = self._pool.presence(staff_id)
+            assert presence is not None
+            return self._status_notice(presence)
 
     async def accept(self, staff_id: str, offer_id: str) -> None:
         async with self._lock:
@@ -141,8 +168,13 @@ class Desk:
 
     # -- citizens -----------------------------------------------------------
 
-    async def request(self, citizen_id: str, skill: Skill) -> tuple[str, int]:
-        """Open a case and queue it; returns the case id and the queue position."""
+    async def request(
+        self, citizen_id: str, skill: Skill, priority: bool = False
+    ) -> QueueEntry:
+        """Open a case and queue it; returns the citizen's place in the queue.
+
+        ``priority`` puts the request ahead of others: the hook for reservations.
+        """
         async with self._lock:
             now = self._now()
             case = Case.open(self._make_id(), skill, now)
@@ -150,10 +182,13 @@ class Desk:
             self._pool.check_can_request(citizen_id)
             await self._cases.add(case)
             self._live[case.id] = case
-            events = self._pool.request(citizen_id, case.id, skill, now)
-            await self._apply(events)
-            position = self._pool.position(citizen_id)
-            return case.id, position or 1
+            await self._apply(
+                self._pool.request(citizen_id, case.id, skill, now, priority)
+            )
+            entry = next(
+                (e for e in self._pool.queue(now) if e.citizen_id == citizen_id), None
+            )
+            return entry or QueueEntry(case.id, citizen_id, skill, 1, 0.0)
 
     async def cancel(self, citizen_id: str) -> None:
         async with self._lock:
@@ -177,22 +212,23 @@ class Desk:
 
     # -- time ---------------------------------------------------------------
 
-    async def expire_offers(self) -> None:
+    async def tick(self) -> None:
         async with self._lock:
-            await self._apply(self._pool.expire(self._now()))
+            await self._apply(self._pool.tick(self._now()))
 
     async def run_timers(self) -> None:
-        """Expire offers on time; runs until cancelled."""
+        """Lapse offers, end wrap-ups and grace periods on time; until cancelled."""
         while True:
             self._wake.clear()
-            due = self._pool.next_expiry()
-            timeout = None
+            timeout = REFRESH_SECONDS
+            due = self._pool.next_deadline()
             if due is not None:
-                timeout = max(0.0, (due - self._now()).total_seconds())
+                until = (due - self._now()).total_seconds()
+                timeout = min(timeout, max(0.0, until))
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
-                await self.expire_offers()
+                await self.tick()
 
     # -- internals ----------------------------------------------------------
 
@@ -218,6 +254,21 @@ class Desk:
             timeout_seconds=(offer.expires_at - offer.made_at).total_seconds(),
         )
 
+    @staticmethod
+    def _status_notice(presence: StaffStatusChanged) -> StaffStatusNotice:
+        return StaffStatusNotice(
+            status=presence.status, reason=presence.reason, since=presence.since
+        )
+
+    def _presence_notice(self, presence: StaffStatusChanged) -> StaffPresenceNotice:
+        return StaffPresenceNotice(
+            staff_id=presence.staff_id,
+            display_name=self._names.get(presence.staff_id, ""),
+            status=presence.status,
+            reason=presence.reason,
+            since=presence.since,
+        )
+
     async def _apply(self, events: list[PoolEvent]) -> None:
         """Record events on their cases, store them, then tell the parties."""
         touched: dict[str, Case] = {}
@@ -229,7 +280,29 @@ class Desk:
                 self._live.pop(case.id, None)
         for event in events:
             await self._announce(event)
+        await self._announce_queue()
         self._wake.set()
+
+    async def _announce_queue(self) -> None:
+        """Tell each waiting citizen whose position or estimate moved."""
+        entries = self._pool.queue(self._now())
+        waiting = {e.citizen_id for e in entries}
+        for gone in set(self._told) - waiting:
+            del self._told[gone]
+        for entry in entries:
+            bucket = _bucket(entry)
+            if self._told.get(entry.citizen_id) == bucket:
+                continue
+            self._told[entry.citizen_id] = bucket
+            await self._notifier.to_citizen(
+                entry.citizen_id,
+                "queue_position",
+                QueuePosition(
+                    case_id=entry.case_id,
+                    position=entry.position,
+                    estimated_wait_seconds=entry.estimated_wait,
+                ),
+            )
 
     async def _record(self, event: PoolEvent, touched: dict[str, Case]) -> None:
         match event:
@@ -263,16 +336,9 @@ class Desk:
     async def _announce(self, event: PoolEvent) -> None:
         n = self._notifier
         match event:
-            case Queued(case_id, citizen_id, position) | PositionChanged(
-                case_id, citizen_id, position
-            ):
-                await n.to_citizen(
-                    citizen_id,
-                    "queue_position",
-                    QueuePosition(case_id=case_id, position=position),
-                )
-            case StaffStatusChanged(staff_id, status):
-                await n.to_staff(staff_id, "status", StaffStatusNotice(status=status))
+            case StaffStatusChanged():
+                await n.to_staff(event.staff_id, "status", self._status_notice(event))
+                await n.to_supervisors("staff_presence", self._presence_notice(event))
             case OfferMade(offer):
                 await n.to_staff(offer.staff_id, "offer", self._offer_notice(offer))
             case OfferClosed(offer, kind, _):
@@ -294,6 +360,19 @@ class Desk:
                 )
                 await n.to_staff(
                     session.staff_id, "session_started", _started(session, citizen)
+                )
+            case StaffConnectionLost(session, deadline):
+                await n.to_citizen(
+                    session.citizen_id,
+                    "peer_reconnecting",
+                    PeerReconnecting(room_id=session.room_id, deadline=deadline),
+                )
+            case StaffReconnected(session):
+                # The reconnecting tab learns its session from the connect handler.
+                await n.to_citizen(
+                    session.citizen_id,
+                    "peer_reconnected",
+                    PeerReconnected(room_id=session.room_id),
                 )
             case SessionEnded(session, reason, by, _):
                 await self._media.close_room(session.room_id)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from counseling.cases import EndReason, EventKind, Party
 from counseling.services import Language, Service
-from interpreter_pool.events import StaffStatus
+from interpreter_pool.events import AwayReason, StaffStatus
 
 CITIZEN_NAMESPACE = "/citizen"
 STAFF_NAMESPACE = "/staff"
@@ -57,8 +57,20 @@ class OfferRef(Payload):
     offer_id: str = Field(pattern=ID_PATTERN)
 
 
-class SetAvailable(Payload):
-    available: StrictBool
+class SetPresence(Payload):
+    """Available for offers, or away with a reason (which ends wrap-up too)."""
+
+    status: Literal[StaffStatus.AVAILABLE, StaffStatus.AWAY]
+    reason: (
+        Literal[
+            AwayReason.BREAK,
+            AwayReason.MEAL,
+            AwayReason.MEETING,
+            AwayReason.TRAINING,
+            AwayReason.OTHER,
+        ]
+        | None
+    ) = None
 
 
 # -- acks -------------------------------------------------------------------
@@ -80,8 +92,11 @@ class OkAck(Payload):
 
 class RequestAck(Payload):
     ok: Literal[True]
-    case_id: str
+    case_id: str = Field(pattern=ID_PATTERN)
     position: int = Field(ge=1)
+    estimated_wait_seconds: float | None = Field(
+        description="Seconds until answered; null when nobody qualified is on duty"
+    )
 
 
 class RtcAnswer(Payload):
@@ -93,18 +108,22 @@ class RtcAnswer(Payload):
 class StatusAck(Payload):
     ok: Literal[True]
     status: StaffStatus
+    reason: AwayReason | None
 
 
 # -- server to client -------------------------------------------------------
 
 
 class QueuePosition(Payload):
-    case_id: str
+    case_id: str = Field(pattern=ID_PATTERN)
     position: int = Field(ge=1)
+    estimated_wait_seconds: float | None = Field(
+        description="Seconds until answered; null when nobody qualified is on duty"
+    )
 
 
 class RequestEndedNotice(Payload):
-    case_id: str
+    case_id: str = Field(pattern=ID_PATTERN)
     reason: EndReason
 
 
@@ -114,35 +133,58 @@ class PeerInfo(Payload):
 
 
 class SessionStartedNotice(Payload):
-    room_id: str
-    case_id: str
+    room_id: str = Field(pattern=ID_PATTERN)
+    case_id: str = Field(pattern=ID_PATTERN)
     service: Service
     language: Language
     peer: PeerInfo
 
 
 class SessionEndedNotice(Payload):
-    room_id: str
-    case_id: str
+    room_id: str = Field(pattern=ID_PATTERN)
+    case_id: str = Field(pattern=ID_PATTERN)
     reason: EndReason
     ended_by: Party
 
 
 class StaffStatusNotice(Payload):
     status: StaffStatus
+    reason: AwayReason | None
+    since: AwareDatetime
+
+
+class StaffPresenceNotice(Payload):
+    """For supervisors: one staff member's state changed."""
+
+    staff_id: str = Field(pattern=ID_PATTERN)
+    display_name: str
+    status: StaffStatus
+    reason: AwayReason | None
+    since: AwareDatetime
+
+
+class PeerReconnecting(Payload):
+    """The interpreter's connection dropped; the session waits until ``deadline``."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    deadline: AwareDatetime
+
+
+class PeerReconnected(Payload):
+    room_id: str = Field(pattern=ID_PATTERN)
 
 
 class OfferNotice(Payload):
-    offer_id: str
-    case_id: str
+    offer_id: str = Field(pattern=ID_PATTERN)
+    case_id: str = Field(pattern=ID_PATTERN)
     service: Service
     language: Language
-    expires_at: str = Field(description="ISO 8601 time the offer lapses")
+    expires_at: AwareDatetime = Field(description="When the offer lapses")
     timeout_seconds: float
 
 
 class OfferClosedNotice(Payload):
-    offer_id: str
+    offer_id: str = Field(pattern=ID_PATTERN)
     reason: Literal[
         EventKind.DECLINED, EventKind.OFFER_EXPIRED, EventKind.OFFER_WITHDRAWN
     ]
@@ -233,11 +275,25 @@ EVENTS: tuple[EventSpec, ...] = (
     ),
     EventSpec(_C, "session_ended", _OUT, SessionEndedNotice, "The session ended."),
     EventSpec(
+        _C,
+        "peer_reconnecting",
+        _OUT,
+        PeerReconnecting,
+        "The interpreter's connection dropped; the session is held for them.",
+    ),
+    EventSpec(
+        _C,
+        "peer_reconnected",
+        _OUT,
+        PeerReconnected,
+        "The interpreter is back; their media resumes.",
+    ),
+    EventSpec(
         _S,
-        "set_available",
+        "set_presence",
         _IN,
-        SetAvailable,
-        "Mark yourself available or unavailable for offers.",
+        SetPresence,
+        "Set yourself available, or away with a reason; ends wrap-up.",
         StatusAck,
         (*_BAD, "in_session", "not_on_duty"),
     ),
@@ -278,6 +334,13 @@ EVENTS: tuple[EventSpec, ...] = (
         (*_BAD, "not_in_room"),
     ),
     EventSpec(_S, "status", _OUT, StaffStatusNotice, "Your presence changed."),
+    EventSpec(
+        _S,
+        "staff_presence",
+        _OUT,
+        StaffPresenceNotice,
+        "Supervisors only: a staff member's presence changed (all of them on connect).",
+    ),
     EventSpec(_S, "offer", _OUT, OfferNotice, "A citizen's request is offered to you."),
     EventSpec(
         _S,

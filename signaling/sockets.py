@@ -14,6 +14,7 @@ from counseling.errors import CounselingError
 from counseling.services import Skill
 from counseling.staff import StaffRole
 from interpreter_pool.errors import PoolError
+from interpreter_pool.events import StaffStatus
 from interpreter_pool.pool import new_id
 from rtc_server.errors import MediaError
 from signaling.auth import COOKIE_NAME, Authenticator
@@ -33,8 +34,7 @@ from signaling.protocol import (
     RoomRef,
     RtcAnswer,
     RtcOffer,
-    SetAvailable,
-    StaffStatusNotice,
+    SetPresence,
     StatusAck,
     spec,
 )
@@ -42,6 +42,7 @@ from signaling.protocol import (
 log = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
+SUPERVISORS_ROOM = "supervisors"
 Runtime = Callable[[], tuple[Desk, Authenticator]]
 
 
@@ -108,6 +109,14 @@ class SocketNotifier:
             namespace=STAFF_NAMESPACE,
         )
 
+    async def to_supervisors(self, event: str, payload: Payload) -> None:
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=SUPERVISORS_ROOM,
+            namespace=STAFF_NAMESPACE,
+        )
+
 
 def citizen_room(citizen_id: str) -> str:
     return f"citizen:{citizen_id}"
@@ -157,8 +166,15 @@ class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 skill = Skill.for_request(p.service, p.language)
             except ValueError as exc:
                 return error_ack(ErrorCode.INVALID_PAYLOAD.value, str(exc))
-            case_id, position = await desk.request(citizen_id, skill)
-            return ok(RequestAck(ok=True, case_id=case_id, position=position))
+            entry = await desk.request(citizen_id, skill)
+            return ok(
+                RequestAck(
+                    ok=True,
+                    case_id=entry.case_id,
+                    position=entry.position,
+                    estimated_wait_seconds=entry.estimated_wait,
+                )
+            )
 
         return await guarded(self.namespace, "request", data, run)
 
@@ -206,16 +222,21 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session["staff_id"] = account.id
         await self.enter_room(sid, staff_room(account.id))
         self._tabs.setdefault(account.id, set()).add(sid)
-        if account.role is StaffRole.INTERPRETER:
-            status = await desk.staff_connected(account)
-        else:
-            status = desk.staff_status(account.id)
-        await self.emit(
-            "status", StaffStatusNotice(status=status).model_dump(mode="json"), to=sid
-        )
+        status = await desk.staff_connected(account)
+        if status is not None:
+            await self.emit("status", status.model_dump(mode="json"), to=sid)
         offer = desk.open_offer_notice(account.id)
         if offer is not None:
             await self.emit("offer", offer.model_dump(mode="json"), to=sid)
+        session = desk.current_session(account.id)
+        if session is not None:  # a reload, or a reconnect within the grace period
+            await self.emit("session_started", session.model_dump(mode="json"), to=sid)
+        if account.role is StaffRole.SUPERVISOR:
+            await self.enter_room(sid, SUPERVISORS_ROOM)
+            for presence in desk.everyone():
+                await self.emit(
+                    "staff_presence", presence.model_dump(mode="json"), to=sid
+                )
 
     async def on_disconnect(self, sid: str, reason: str = "") -> None:
         desk, _ = self._runtime()
@@ -226,15 +247,19 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self._tabs.pop(staff_id, None)
             await desk.staff_disconnected(staff_id)
 
-    async def on_set_available(self, sid: str, data: Any = None) -> Ack:
+    async def on_set_presence(self, sid: str, data: Any = None) -> Ack:
         desk, _ = self._runtime()
         staff_id = await self._staff(sid)
 
-        async def run(p: SetAvailable) -> Ack:
-            status = await desk.set_available(staff_id, p.available)
-            return ok(StatusAck(ok=True, status=status))
+        async def run(p: SetPresence) -> Ack:
+            if p.status is StaffStatus.AWAY and p.reason is None:
+                return error_ack(
+                    ErrorCode.INVALID_PAYLOAD.value, "reason: say why you are away"
+                )
+            notice = await desk.set_presence(staff_id, p.status, p.reason)
+            return ok(StatusAck(ok=True, status=notice.status, reason=notice.reason))
 
-        return await guarded(self.namespace, "set_available", data, run)
+        return await guarded(self.namespace, "set_presence", data, run)
 
     async def on_accept_offer(self, sid: str, data: Any = None) -> Ack:
         desk, _ = self._runtime()

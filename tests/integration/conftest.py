@@ -23,14 +23,17 @@ AppServer = Callable[[web.Application], Awaitable[TestServer]]
 
 
 async def start_server(
-    aiohttp_server: AppServer, tmp_path: Path, database_url: str | None = None
+    aiohttp_server: AppServer,
+    tmp_path: Path,
+    database_url: str | None = None,
+    **overrides: Any,
 ) -> TestServer:
     settings = Settings(
         data_dir=tmp_path,
         database_url=database_url,
         demo=True,
         demo_password=DEMO_PASSWORD,
-        offer_timeout_seconds=5,
+        **({"offer_timeout_seconds": 5} | overrides),
     )
     return await aiohttp_server(create_app(settings))
 

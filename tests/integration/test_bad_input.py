@@ -127,10 +127,14 @@ async def test_an_interpreter_cannot_take_someone_elses_offer(
     other = await staff(dasan_server, "interpreter.ksl2")
     caller = await citizen(dasan_server)
     try:
-        assert (await first.call("set_available", {"available": True}))["ok"]
-        assert code(await first.call("set_available", {"available": "yes"})) == (
-            "invalid_payload"
-        )
+        assert (await first.call("set_presence", {"status": "available"}))["ok"]
+        for bad in (
+            {"status": "in_session"},
+            {"status": "away"},
+            {"status": "away", "reason": "missed_offers"},
+            {"available": True},
+        ):
+            assert code(await first.call("set_presence", bad)) == "invalid_payload"
         await caller.call("request", {"service": "sign_language"})
         offer = await first.next("offer")
         stolen = await other.call("accept_offer", {"offer_id": offer["offer_id"]})
@@ -172,7 +176,7 @@ async def test_declined_by_every_interpreter_tells_the_citizen(
     interpreter = await staff(dasan_server, "interpreter.ksl")
     caller = await citizen(dasan_server)
     try:
-        await interpreter.call("set_available", {"available": True})
+        await interpreter.call("set_presence", {"status": "available"})
         ack = await caller.call("request", {"service": "sign_language"})
         offer = await interpreter.next("offer")
         assert (

@@ -25,14 +25,17 @@ async def test_citizen_and_interpreter_exchange_video(
 ) -> None:
     dasan_server = any_db_server
     interpreter = await staff_party(dasan_server, "interpreter.ksl")
-    assert (await interpreter.next("status"))["status"] == "unavailable"
-    ack = await interpreter.call("set_available", {"available": True})
-    assert ack == {"ok": True, "status": "available"}
+    first = await interpreter.next("status")
+    assert (first["status"], first["reason"]) == ("away", "not_ready")
+    ack = await interpreter.call("set_presence", {"status": "available"})
+    assert ack == {"ok": True, "status": "available", "reason": None}
 
     citizen = Party("/citizen")
     await citizen.connect(base_url(dasan_server))
     ack = await citizen.call("request", {"service": "sign_language"})
-    assert ack["ok"] and ack["position"] == 1
+    assert ack["ok"]
+    assert ack["position"] == 1
+    assert ack["estimated_wait_seconds"] == 0
     case_id = ack["case_id"]
     assert len(case_id) == 32
 
@@ -61,6 +64,9 @@ async def test_citizen_and_interpreter_exchange_video(
         ended = await interpreter.next("session_ended")
         assert ended["reason"] == "completed" and ended["ended_by"] == "citizen"
         assert (await citizen.next("session_ended"))["room_id"] == room_id
+        # Wrap-up for notes, ended by the interpreter, then available again.
+        await interpreter.next_matching("status", "status", "wrap_up")
+        await interpreter.call("set_presence", {"status": "available"})
         await interpreter.next_matching("status", "status", "available")
         assert runtime(dasan_server).media.room_count == 0
     finally:

@@ -25,20 +25,23 @@ from interpreter_pool.errors import (
     UnknownStaff,
 )
 from interpreter_pool.events import (
+    AwayReason,
     OfferClosed,
     OfferMade,
     PoolEvent,
-    PositionChanged,
-    Queued,
     RequestEnded,
     SessionEnded,
     SessionStarted,
+    StaffConnectionLost,
+    StaffReconnected,
     StaffStatus,
+    StaffStatusChanged,
 )
-from interpreter_pool.pool import Pool, pick_longest_idle
+from interpreter_pool.pool import Pool, PoolRules, pick_longest_idle
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
+AVAILABLE = StaffStatus.AVAILABLE
 EN = Skill(Service.FOREIGN_LANGUAGE, Language.EN)
 
 
@@ -46,9 +49,10 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def make_pool() -> Pool:
+def make_pool(**rules: object) -> Pool:
     counter = itertools.count()
-    return Pool(timedelta(seconds=20), make_id=lambda: f"id{next(counter)}")
+    settings: dict[str, object] = {"wrap_up": timedelta(0)} | rules
+    return Pool(PoolRules(**settings), make_id=lambda: f"id{next(counter)}")  # type: ignore[arg-type]
 
 
 E = TypeVar("E")
@@ -60,7 +64,7 @@ def of_type(events: list[PoolEvent], kind: type[E]) -> list[E]:
 
 def on_duty(pool: Pool, staff_id: str, *skills: Skill, when: float = 0) -> None:
     pool.staff_online(staff_id, frozenset(skills), at(when))
-    pool.set_available(staff_id, True, at(when))
+    pool.set_presence(staff_id, StaffStatus.AVAILABLE, at(when))
 
 
 def test_a_request_is_offered_to_a_qualified_available_interpreter() -> None:
@@ -68,7 +72,7 @@ def test_a_request_is_offered_to_a_qualified_available_interpreter() -> None:
     on_duty(pool, "en-1", EN)
     on_duty(pool, "ksl-1", KSL)
     events = pool.request("cit", "case1", KSL, at(1))
-    assert of_type(events, Queued)[0].position == 1
+    assert pool.position("cit") == 1
     (made,) = of_type(events, OfferMade)
     assert made.offer.staff_id == "ksl-1"
     assert made.offer.expires_at == at(21)
@@ -94,7 +98,8 @@ def test_accept_starts_a_session_and_others_move_up() -> None:
     pool = make_pool()
     on_duty(pool, "s1", KSL)
     pool.request("c1", "case1", KSL, at(1))
-    assert of_type(pool.request("c2", "case2", KSL, at(2)), Queued)[0].position == 2
+    pool.request("c2", "case2", KSL, at(2))
+    assert pool.position("c2") == 2
     offer = pool.open_offer("s1")
     assert offer is not None
     events = pool.accept("s1", offer.id, at(3))
@@ -102,7 +107,6 @@ def test_accept_starts_a_session_and_others_move_up() -> None:
     assert started.session.citizen_id == "c1"
     assert started.session.case_id == "case1"
     assert pool.staff_status("s1") is StaffStatus.IN_SESSION
-    assert of_type(events, PositionChanged) == [PositionChanged("case2", "c2", 1)]
     assert pool.position("c2") == 1
 
 
@@ -138,9 +142,9 @@ def test_an_expired_offer_goes_to_the_next_interpreter() -> None:
     on_duty(pool, "s1", KSL, when=0)
     on_duty(pool, "s2", KSL, when=1)
     pool.request("c1", "case1", KSL, at(2))
-    assert pool.expire(at(21)) == []
-    assert pool.next_expiry() == at(22)
-    events = pool.expire(at(22))
+    assert pool.tick(at(21)) == []
+    assert pool.next_deadline() == at(22)
+    events = pool.tick(at(22))
     assert of_type(events, OfferClosed)[0].kind is EventKind.OFFER_EXPIRED
     assert of_type(events, OfferMade)[0].offer.staff_id == "s2"
 
@@ -181,8 +185,8 @@ def test_hang_up_ends_the_session_and_the_interpreter_is_available_again() -> No
     assert of_type(events, OfferMade)[0].offer.case_id == "case2"
 
 
-def test_an_interpreter_who_disconnects_in_session_ends_it() -> None:
-    pool = make_pool()
+def test_without_grace_an_interpreter_who_disconnects_in_session_ends_it() -> None:
+    pool = make_pool(reconnect_grace=timedelta(0))
     on_duty(pool, "s1", KSL)
     pool.request("c1", "case1", KSL, at(1))
     offer = pool.open_offer("s1")
@@ -207,7 +211,7 @@ def test_refused_commands_change_nothing() -> None:
         (UnknownOffer, lambda: pool.accept("s1", "nope", at(3))),
         (AlreadyWaiting, lambda: pool.request("c1", "case9", KSL, at(3))),
         (NotInRoom, lambda: pool.hang_up("c1", "no-room", at(3))),
-        (UnknownStaff, lambda: pool.set_available("ghost", True, at(3))),
+        (UnknownStaff, lambda: pool.set_presence("ghost", AVAILABLE, at(3))),
     ]
     for error, command in refused:
         with pytest.raises(error):
@@ -229,7 +233,7 @@ def test_a_stranger_cannot_hang_up_a_room() -> None:
     with pytest.raises(NotInRoom):
         pool.hang_up("someone-else", room.room_id, at(3))
     with pytest.raises(StaffBusy):
-        pool.set_available("s1", False, at(3))
+        pool.set_presence("s1", StaffStatus.AWAY, at(3), AwayReason.BREAK)
     assert pool.session_of("c1") == room
 
 
@@ -246,7 +250,9 @@ class PoolMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pool = make_pool()
+        self.pool = make_pool(
+            wrap_up=timedelta(seconds=30), reconnect_grace=timedelta(seconds=20)
+        )
         self.clock = 0.0
         self.cases = itertools.count()
 
@@ -268,16 +274,18 @@ class PoolMachine(RuleBasedStateMachine):
 
     @rule(staff_id=staff, available=st.booleans())
     def availability(self, staff_id: str, available: bool) -> None:
-        self._try(lambda: self.pool.set_available(staff_id, available, self.now()))
+        status = AVAILABLE if available else StaffStatus.AWAY
+        reason = None if available else AwayReason.BREAK
+        self._try(lambda: self.pool.set_presence(staff_id, status, self.now(), reason))
 
     @rule(staff_id=staff)
     def offline(self, staff_id: str) -> None:
         self.pool.staff_offline(staff_id, self.now())
 
-    @rule(citizen=citizens, skill=skills)
-    def ask(self, citizen: str, skill: Skill) -> None:
+    @rule(citizen=citizens, skill=skills, priority=st.booleans())
+    def ask(self, citizen: str, skill: Skill, priority: bool) -> None:
         case = f"case{next(self.cases)}"
-        self._try(lambda: self.pool.request(citizen, case, skill, self.now()))
+        self._try(lambda: self.pool.request(citizen, case, skill, self.now(), priority))
 
     @rule(citizen=citizens)
     def leave(self, citizen: str) -> None:
@@ -292,10 +300,10 @@ class PoolMachine(RuleBasedStateMachine):
             else:
                 self.pool.decline(staff_id, offer.id, self.now())
 
-    @rule(seconds=st.integers(min_value=0, max_value=30))
+    @rule(seconds=st.integers(min_value=0, max_value=90))
     def wait(self, seconds: int) -> None:
         self.clock += seconds
-        self.pool.expire(at(self.clock))
+        self.pool.tick(at(self.clock))
 
     @rule(party=st.sampled_from(["c1", "c2", "s1", "s2"]))
     def hang_up(self, party: str) -> None:
@@ -320,6 +328,17 @@ class PoolMachine(RuleBasedStateMachine):
         for skill in (KSL, EN):
             positions = [pool._position_of(r) for r in waiting if r.skill == skill]
             assert positions == list(range(1, len(positions) + 1))
+        # Reservations due now (priority) all stand before ordinary requests.
+        flags = [r.priority for r in waiting]
+        assert flags == sorted(flags, reverse=True)
+        entries = pool.queue(at(self.clock))
+        assert sorted(e.citizen_id for e in entries) == sorted(
+            r.citizen_id for r in waiting
+        )
+        for entry in entries:
+            assert entry.estimated_wait is None or entry.estimated_wait >= 0
+        sessions_per_staff = [s.staff_id for s in pool._sessions.values()]
+        assert len(sessions_per_staff) == len(set(sessions_per_staff))
         citizens_waiting = [r.citizen_id for r in waiting]
         assert len(citizens_waiting) == len(set(citizens_waiting))
         for session in pool._sessions.values():
@@ -337,3 +356,138 @@ class PoolMachine(RuleBasedStateMachine):
 
 PoolMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40)
 TestPoolInvariants = PoolMachine.TestCase
+
+
+def start_session(pool: Pool, staff_id: str, citizen: str, when: float) -> str:
+    pool.request(citizen, f"case-{citizen}", KSL, at(when))
+    offer = pool.open_offer(staff_id)
+    assert offer is not None
+    events = pool.accept(staff_id, offer.id, at(when))
+    return of_type(events, SessionStarted)[0].session.room_id
+
+
+def test_after_a_session_comes_wrap_up_then_available() -> None:
+    pool = make_pool(wrap_up=timedelta(seconds=60))
+    on_duty(pool, "s1", KSL)
+    room = start_session(pool, "s1", "c1", when=1)
+    pool.hang_up("c1", room, at(100))
+    assert pool.staff_status("s1") is StaffStatus.WRAP_UP
+    # A citizen asking during wrap-up waits; no offer interrupts the notes.
+    assert not of_type(pool.request("c2", "case2", KSL, at(110)), OfferMade)
+    assert pool.next_deadline() == at(160)
+    events = pool.tick(at(160))
+    assert pool.staff_status("s1") is StaffStatus.OFFERED
+    assert of_type(events, OfferMade)[0].offer.case_id == "case2"
+
+
+def test_the_interpreter_can_end_wrap_up_early() -> None:
+    pool = make_pool(wrap_up=timedelta(seconds=60))
+    on_duty(pool, "s1", KSL)
+    room = start_session(pool, "s1", "c1", when=1)
+    pool.hang_up("s1", room, at(50))
+    events = pool.set_presence("s1", AVAILABLE, at(70))
+    assert of_type(events, StaffStatusChanged)[0].status is AVAILABLE
+
+
+def test_three_missed_offers_in_a_row_set_the_interpreter_away() -> None:
+    pool = make_pool(offer_timeout=timedelta(seconds=10))
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(0))
+    pool.tick(at(10))
+    pool.tick(at(20))
+    assert pool.staff_status("s1") is StaffStatus.OFFERED
+    events = pool.tick(at(30))
+    away = of_type(events, StaffStatusChanged)[-1]
+    assert away.status is StaffStatus.AWAY
+    assert away.reason is AwayReason.MISSED_OFFERS
+    # The citizen keeps their place and waits for someone else.
+    assert pool.position("c1") == 1
+
+
+def test_a_decline_resets_the_missed_offer_count() -> None:
+    pool = make_pool(offer_timeout=timedelta(seconds=10))
+    on_duty(pool, "s1", KSL)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.request("c1", "case1", KSL, at(2))
+    pool.tick(at(12))  # s1 missed; the offer moves to s2
+    pool.tick(at(22))  # s2 missed; back to s1
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    pool.decline("s1", offer.id, at(23))
+    assert pool._staff["s1"].missed == 0
+
+
+def test_away_needs_a_reason_a_person_can_choose() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    with pytest.raises(ValueError, match="reason"):
+        pool.set_presence("s1", StaffStatus.AWAY, at(1))
+    with pytest.raises(ValueError, match="reason"):
+        pool.set_presence("s1", StaffStatus.AWAY, at(1), AwayReason.MISSED_OFFERS)
+    with pytest.raises(ValueError, match="cannot set"):
+        pool.set_presence("s1", StaffStatus.IN_SESSION, at(1))
+    events = pool.set_presence("s1", StaffStatus.AWAY, at(2), AwayReason.MEAL)
+    assert of_type(events, StaffStatusChanged)[0].reason is AwayReason.MEAL
+
+
+def test_going_away_while_offered_passes_the_offer_on() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.request("c1", "case1", KSL, at(2))
+    events = pool.set_presence("s1", StaffStatus.AWAY, at(3), AwayReason.BREAK)
+    assert of_type(events, OfferClosed)[0].kind is EventKind.OFFER_WITHDRAWN
+    assert of_type(events, OfferMade)[0].offer.staff_id == "s2"
+
+
+def test_an_interpreter_who_comes_back_within_the_grace_period_resumes() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    room = start_session(pool, "s1", "c1", when=1)
+    (lost,) = pool.staff_offline("s1", at(10))
+    assert isinstance(lost, StaffConnectionLost)
+    assert lost.deadline == at(40)
+    assert pool.staff_status("s1") is StaffStatus.IN_SESSION
+    (back,) = pool.staff_online("s1", frozenset({KSL}), at(25))
+    assert isinstance(back, StaffReconnected)
+    assert back.session.room_id == room
+    assert pool.tick(at(41)) == []  # the grace deadline no longer applies
+    assert pool.session_of("c1") is not None
+
+
+def test_an_interpreter_who_does_not_come_back_ends_the_session() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    start_session(pool, "s1", "c1", when=1)
+    pool.staff_offline("s1", at(10))
+    events = pool.tick(at(40))
+    (ended,) = of_type(events, SessionEnded)
+    assert ended.reason is EndReason.CONNECTION_LOST
+    assert pool.staff_status("s1") is StaffStatus.OFFLINE
+    assert pool.session_of("c1") is None
+
+
+def test_a_reservation_due_now_goes_ahead_of_the_queue() -> None:
+    pool = make_pool()
+    pool.request("c1", "case1", KSL, at(1))
+    pool.request("c2", "case2", KSL, at(2))
+    pool.request("r1", "case-r1", KSL, at(3), priority=True)
+    pool.request("r2", "case-r2", KSL, at(4), priority=True)
+    assert [pool.position(c) for c in ("r1", "r2", "c1", "c2")] == [1, 2, 3, 4]
+    on_duty(pool, "s1", KSL, when=5)
+    offer = pool.open_offer("s1")
+    assert offer is not None
+    assert offer.case_id == "case-r1"
+
+
+def test_estimates_follow_staff_on_duty_and_recent_handle_times() -> None:
+    pool = make_pool(default_handle=timedelta(seconds=300))
+    for citizen in ("c1", "c2", "c3"):
+        pool.request(citizen, f"case-{citizen}", KSL, at(0))
+    # Nobody on duty: no estimate rather than a made-up number.
+    assert {e.estimated_wait for e in pool.queue(at(0))} == {None}
+    on_duty(pool, "s1", KSL, when=1)
+    on_duty(pool, "s2", KSL, when=1)
+    waits = {e.citizen_id: e.estimated_wait for e in pool.queue(at(1))}
+    # Two are offered now; the third waits for the first one to finish.
+    assert waits == {"c1": 0.0, "c2": 0.0, "c3": 300.0}

@@ -1,0 +1,166 @@
+"""The pool over the wire: live queue updates, presence, missed offers, reconnects."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.integration.conftest import base_url, login, start_server
+from tests.integration.peers import MediaPeer, Party
+
+AppServer = Callable[[web.Application], Awaitable[TestServer]]
+RED = (0, 0, 220)
+GREEN = (0, 200, 0)
+BLUE = (220, 0, 0)
+
+
+async def staff(server: TestServer, username: str) -> tuple[Party, str]:
+    _, token = await login(server, username)
+    party = Party("/staff")
+    await party.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
+    return party, token
+
+
+async def citizen(server: TestServer) -> Party:
+    party = Party("/citizen")
+    await party.connect(base_url(server))
+    return party
+
+
+async def test_waiting_citizens_see_their_place_and_wait_move(
+    dasan_server: TestServer,
+) -> None:
+    first, second = await citizen(dasan_server), await citizen(dasan_server)
+    interpreter, _ = await staff(dasan_server, "interpreter.ksl")
+    try:
+        a = await first.call("request", {"service": "sign_language"})
+        b = await second.call("request", {"service": "sign_language"})
+        assert (a["position"], b["position"]) == (1, 2)
+        # Nobody on duty yet: no estimate, rather than a made-up one.
+        assert b["estimated_wait_seconds"] is None
+        await interpreter.call("set_presence", {"status": "available"})
+        update = await second.next_matching("queue_position", "position", 2)
+        while update["estimated_wait_seconds"] is None:
+            update = await second.next("queue_position")
+        assert update["estimated_wait_seconds"] > 0
+        offer = await interpreter.next("offer")
+        assert offer["case_id"] == a["case_id"]
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        moved = await second.next_matching("queue_position", "position", 1)
+        assert moved["case_id"] == b["case_id"]
+    finally:
+        for party in (first, second, interpreter):
+            await party.sio.disconnect()
+
+
+async def test_supervisors_see_presence_live(dasan_server: TestServer) -> None:
+    supervisor, _ = await staff(dasan_server, "supervisor")
+    interpreter, _ = await staff(dasan_server, "interpreter.ksl")
+    try:
+        seen = await supervisor.next_matching("staff_presence", "status", "away")
+        assert seen["reason"] == "not_ready"
+        assert seen["display_name"].startswith("Kim Suhwa")
+        await interpreter.call("set_presence", {"status": "away", "reason": "meal"})
+        meal = await supervisor.next_matching("staff_presence", "reason", "meal")
+        assert meal["staff_id"] == seen["staff_id"]
+        await interpreter.sio.disconnect()
+        gone = await supervisor.next_matching("staff_presence", "status", "offline")
+        assert gone["staff_id"] == seen["staff_id"]
+        # A supervisor is not in the pool: presence changes are refused.
+        ack = await supervisor.call("set_presence", {"status": "available"})
+        assert ack["error"]["code"] == "not_on_duty"
+    finally:
+        await supervisor.sio.disconnect()
+
+
+async def test_three_missed_offers_set_the_interpreter_away_and_say_why(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    server = await start_server(aiohttp_server, tmp_path, offer_timeout_seconds=1)
+    interpreter, _ = await staff(server, "interpreter.ksl")
+    caller = await citizen(server)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        for _ in range(3):
+            offer = await interpreter.next("offer")
+            closed = await interpreter.next("offer_closed")
+            assert closed == {"offer_id": offer["offer_id"], "reason": "offer_expired"}
+        away = await interpreter.next_matching("status", "reason", "missed_offers")
+        assert away["status"] == "away"
+        # The citizen still waits, first in line.
+        ack = await caller.call("request", {"service": "sign_language"})
+        assert ack["error"]["code"] == "already_waiting"
+    finally:
+        await interpreter.sio.disconnect()
+        await caller.sio.disconnect()
+
+
+async def test_an_interpreter_who_reconnects_in_time_resumes_with_media(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    server = await start_server(aiohttp_server, tmp_path, reconnect_grace_seconds=20)
+    interpreter, token = await staff(server, "interpreter.ksl")
+    caller = await citizen(server)
+    citizen_media = MediaPeer(RED)
+    staff_media = MediaPeer(BLUE)
+    second_media = MediaPeer(GREEN)
+    returned = Party("/staff")
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        room_id = (await caller.next("session_started"))["room_id"]
+        await citizen_media.join(caller, room_id)
+        await staff_media.join(interpreter, room_id)
+        await citizen_media.frames_like(BLUE, count=5)
+
+        await interpreter.sio.disconnect()
+        await staff_media.close()
+        held = await caller.next("peer_reconnecting")
+        assert held["room_id"] == room_id
+
+        # The console comes back (a reload) and is told its session again.
+        await returned.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
+        again = await returned.next("session_started")
+        assert again["room_id"] == room_id
+        assert (await caller.next("peer_reconnected"))["room_id"] == room_id
+        await second_media.join(returned, room_id)
+        # The citizen's same peer connection now shows the new camera.
+        await citizen_media.frames_like(GREEN, count=5)
+        await second_media.frames_like(RED, count=5)
+        assert (await returned.call("hang_up", {"room_id": room_id}))["ok"]
+        ended = await caller.next("session_ended")
+        assert ended["reason"] == "completed"
+    finally:
+        for media in (citizen_media, second_media):
+            await media.close()
+        for party in (caller, returned):
+            await party.sio.disconnect()
+
+
+async def test_an_interpreter_who_does_not_return_ends_the_session(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    server = await start_server(aiohttp_server, tmp_path, reconnect_grace_seconds=1)
+    interpreter, _ = await staff(server, "interpreter.ksl")
+    caller = await citizen(server)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        await caller.next("session_started")
+        await interpreter.sio.disconnect()
+        await caller.next("peer_reconnecting")
+        ended = await caller.next("session_ended")
+        assert (ended["reason"], ended["ended_by"]) == (
+            "connection_lost",
+            "interpreter",
+        )
+    finally:
+        await caller.sio.disconnect()
