@@ -3,12 +3,71 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from fractions import Fraction
 from typing import Any
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
+from av import AudioFrame, VideoFrame
 from av.frame import Frame
 from av.packet import Packet
+
+
+def shift_frame(frame: Frame, pts: int) -> Frame:
+    """A copy of ``frame`` stamped ``pts``; the relay shares frames between
+    subscribers, so the original is never changed."""
+    copy: AudioFrame | VideoFrame
+    if isinstance(frame, VideoFrame):
+        copy = VideoFrame.from_ndarray(frame.to_ndarray(format="yuv420p"), "yuv420p")
+    elif isinstance(frame, AudioFrame):
+        copy = AudioFrame.from_ndarray(
+            frame.to_ndarray(), format=frame.format.name, layout=frame.layout.name
+        )
+        copy.sample_rate = frame.sample_rate
+    else:
+        raise TypeError(f"cannot restamp {type(frame).__name__}")
+    copy.pts = pts
+    copy.time_base = frame.time_base
+    return copy
+
+
+class Timeline:
+    """Keeps one subscriber's timestamps rising when its source changes.
+
+    Frames pass untouched until the first switch. After one, each frame is moved
+    so the new source continues just after the last frame sent, by the real time
+    that passed in between; the encoders refuse timestamps that go back.
+    """
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._last: tuple[int, Fraction, float] | None = None
+        self._offset: Fraction = Fraction(0)
+        self._switched = False
+
+    def switch(self) -> None:
+        self._switched = True
+
+    def stamp(self, frame: Frame) -> Frame:
+        if frame.pts is None or frame.time_base is None:
+            return frame
+        base = Fraction(frame.time_base)
+        now = self._clock()
+        if self._switched and self._last is not None:
+            last_pts, last_base, last_at = self._last
+            gap = max(Fraction(now - last_at).limit_denominator(1_000_000), base)
+            self._offset = last_pts * last_base + gap - frame.pts * base
+        self._switched = False
+        seconds = frame.pts * base + self._offset
+        pts = round(seconds / base)
+        if self._last is not None:
+            last_pts, last_base, _ = self._last
+            pts = max(pts, int(last_pts * last_base / base) + 1)
+        if pts != frame.pts:
+            frame = shift_frame(frame, pts)
+        self._last = (pts, base, now)
+        return frame
 
 
 class ForwardedTrack(MediaStreamTrack):
@@ -26,6 +85,7 @@ class ForwardedTrack(MediaStreamTrack):
         self.kind = kind
         self._source: MediaStreamTrack | None = None
         self._changed = asyncio.Event()
+        self._timeline = Timeline()
 
     @property
     def has_source(self) -> bool:
@@ -37,6 +97,7 @@ class ForwardedTrack(MediaStreamTrack):
         previous, self._source = self._source, source
         if previous is not None and previous is not source:
             previous.stop()
+        self._timeline.switch()
         self._changed.set()
 
     def detach(self) -> None:
@@ -55,10 +116,12 @@ class ForwardedTrack(MediaStreamTrack):
                 await self._changed.wait()
                 continue
             try:
-                return await source.recv()
+                frame = await source.recv()
             except MediaStreamError:
                 if self._source is source:
                     self._source = None
+                continue
+            return self._timeline.stamp(frame) if isinstance(frame, Frame) else frame
 
     def stop(self) -> None:
         self.detach()

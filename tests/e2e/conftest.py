@@ -1,0 +1,241 @@
+"""End-to-end fixtures: the real `dasan serve --demo` and headless Chromium pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+DEMO_PASSWORD = "e2e-demo-password-0123"
+START_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 10.0
+ACTION_TIMEOUT_MS = 20_000
+
+# No sandbox (containers), no GPU, and nothing that phones home.
+QUIET_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+# A synthetic camera and microphone: a moving test pattern and a beep.
+FAKE_MEDIA_ARGS = ("--use-fake-device-for-media-stream",)
+# Answer every camera and microphone prompt with "allow".
+AUTO_ALLOW_ARGS = ("--use-fake-ui-for-media-stream",)
+
+OpenPage = Callable[..., Awaitable[Page]]
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    data_dir: Path
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def dasan_command() -> str:
+    beside_python = Path(sys.executable).with_name("dasan")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dasan")
+    if found is None:
+        pytest.fail("the dasan command is not installed (pip install -e .)")
+    return found
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+            body = json.load(response)
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("status") == "ok"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited by the deadline."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_DEADLINE_S)
+
+
+def failed(request: pytest.FixtureRequest) -> bool:
+    report = getattr(request.node, "report_call", None)
+    return report is not None and bool(report.failed)
+
+
+def artifact_stem(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^\w.-]+", "_", request.node.name)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test item, for the artifact fixtures."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """`dasan serve --demo` on a free loopback port with its own data folder."""
+    port = free_port()
+    data_dir = tmp_path / "data"
+    log = tmp_path / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DASAN_DEMO_PASSWORD": DEMO_PASSWORD}
+    command = [dasan_command(), "serve", "--demo", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--data-dir", str(data_dir)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while not healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-4000:]
+                pytest.fail(f"dasan serve did not become healthy at {url}:\n{tail}")
+            time.sleep(0.1)
+        yield RunningServer(url=url, data_dir=data_dir, log=log)
+    finally:
+        stop(process)
+        if failed(request):
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copyfile(log, ARTIFACTS / f"{artifact_stem(request)}-server.log")
+
+
+@pytest.fixture
+def server_url(server: RunningServer) -> str:
+    return server.url
+
+
+@pytest.fixture
+def database(server: RunningServer) -> Path:
+    """The server's SQLite file (the embedded default in the data folder)."""
+    return server.data_dir / "dasan.db"
+
+
+@pytest.fixture
+def demo_password() -> str:
+    return DEMO_PASSWORD
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("chromium is not installed (make chromium)")
+    return path
+
+
+@pytest.fixture
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    """Chromium with a fake camera and microphone that pages may use unasked."""
+    launched = await playwright.chromium.launch(
+        executable_path=chromium(),
+        args=[*FAKE_MEDIA_ARGS, *AUTO_ALLOW_ARGS, *QUIET_ARGS],
+    )
+    yield launched
+    await launched.close()
+
+
+@pytest.fixture
+async def asking_browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    """Chromium with a fake camera whose permission prompt nobody answers "allow"."""
+    launched = await playwright.chromium.launch(
+        executable_path=chromium(), args=[*FAKE_MEDIA_ARGS, *QUIET_ARGS]
+    )
+    yield launched
+    await launched.close()
+
+
+@pytest.fixture
+async def open_page(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[OpenPage]:
+    """Open a named page in its own context (own cookies), in English.
+
+    Call as ``await open_page(browser, "citizen", viewport=..., permissions=[...])``.
+    When the test fails, each page is saved to test-artifacts/ with its console log.
+    """
+    pages: dict[str, Page] = {}
+    logs: dict[str, list[str]] = {}
+
+    async def open_(
+        browser: Browser,
+        name: str,
+        *,
+        viewport: ViewportSize,
+        permissions: list[str],
+    ) -> Page:
+        context = await browser.new_context(
+            viewport=viewport, locale="en-US", permissions=permissions
+        )
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        page = await context.new_page()
+        lines = logs.setdefault(name, [])
+
+        def record(message: ConsoleMessage) -> None:
+            lines.append(f"{message.type}: {message.text}")
+
+        page.on("console", record)
+        page.on("pageerror", lambda error: lines.append(f"pageerror: {error}"))
+        pages[name] = page
+        return page
+
+    yield open_
+    if not failed(request):
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = artifact_stem(request)
+    for name, page in pages.items():
+        (ARTIFACTS / f"{stem}-{name}.log").write_text("\n".join(logs[name]) + "\n")
+        try:
+            await page.screenshot(path=ARTIFACTS / f"{stem}-{name}.png", full_page=True)
+        except PlaywrightError as exc:  # the browser may already be gone
+            (ARTIFACTS / f"{stem}-{name}.png.txt").write_text(f"no screenshot: {exc}\n")

@@ -1,0 +1,386 @@
+"""docs/asyncapi.yaml is what signaling.asyncapi builds from EVENTS, and it holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import (
+    Draft202012Validator,
+)
+from pydantic import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from counseling.cases import EndReason
+from signaling import protocol
+from signaling.asyncapi import REGENERATE, ack_key, build_document, operation_id
+from signaling.protocol import EVENTS, EventSpec, Payload
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT_PATH = ROOT / "docs" / "asyncapi.yaml"
+PROTOCOL_JS = ROOT / "web_client" / "static" / "js" / "protocol.js"
+DOCUMENT_URI = "urn:dasan:asyncapi"
+
+ROOM = "0123456789abcdef0123456789abcdef"
+CASE = "fedcba9876543210fedcba9876543210"
+SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(DOCUMENT_PATH.read_text("utf-8"))
+    return loaded
+
+
+def first_difference(found: object, wanted: object, path: str = "") -> str | None:
+    """The JSON pointer of the first place ``found`` differs from ``wanted``."""
+    if isinstance(found, dict) and isinstance(wanted, dict):
+        for key in wanted:
+            if key not in found:
+                return f"{path}/{key} is missing"
+            difference = first_difference(found[key], wanted[key], f"{path}/{key}")
+            if difference is not None:
+                return difference
+        extra = [key for key in found if key not in wanted]
+        return f"{path}/{extra[0]} should not be there" if extra else None
+    if isinstance(found, list) and isinstance(wanted, list):
+        if len(found) != len(wanted):
+            return f"{path} has {len(found)} items instead of {len(wanted)}"
+        for index, (item, expected) in enumerate(zip(found, wanted, strict=True)):
+            difference = first_difference(item, expected, f"{path}/{index}")
+            if difference is not None:
+                return difference
+        return None
+    if found != wanted:
+        return f"{path} is {found!r} instead of {wanted!r}"
+    return None
+
+
+def test_first_difference_names_the_path() -> None:
+    assert first_difference({"a": [1, {"b": 2}]}, {"a": [1, {"b": 3}]}) == (
+        "/a/1/b is 2 instead of 3"
+    )
+    assert first_difference({"a": 1}, {"a": 1, "c": 2}) == "/c is missing"
+    assert first_difference({"a": 1, "d": 0}, {"a": 1}) == "/d should not be there"
+    assert first_difference([1], [1, 2]) == " has 1 items instead of 2"
+    assert first_difference({"a": [1]}, {"a": [1]}) is None
+
+
+def test_document_matches_the_protocol_models(document: dict[str, Any]) -> None:
+    difference = first_difference(document, build_document())
+    assert difference is None, (
+        f"docs/asyncapi.yaml is out of date: {difference}. "
+        f"Regenerate it with `{REGENERATE}`."
+    )
+
+
+def test_document_says_it_is_generated() -> None:
+    head = DOCUMENT_PATH.read_text("utf-8").splitlines()[:2]
+    assert head[0].startswith("# Generated")
+    assert REGENERATE in head[1]
+
+
+def test_build_is_deterministic() -> None:
+    assert json.dumps(build_document()) == json.dumps(build_document())
+
+
+def _schema_ref(model: type[Payload]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _message_ref(event: EventSpec, key: str) -> dict[str, str]:
+    return {"$ref": f"#/channels/{event.namespace.strip('/')}/messages/{key}"}
+
+
+@pytest.mark.parametrize(
+    "event", EVENTS, ids=[f"{e.namespace}:{e.name}" for e in EVENTS]
+)
+def test_every_event_is_documented(document: dict[str, Any], event: EventSpec) -> None:
+    channel = document["channels"][event.namespace.strip("/")]
+    assert channel["address"] == event.namespace
+    message = channel["messages"][event.name]
+    assert message["name"] == event.name
+    assert message["payload"] == _schema_ref(event.payload)
+    schemas = document["components"]["schemas"]
+    assert event.payload.__name__ in schemas
+
+    operation = document["operations"][operation_id(event)]
+    assert operation["messages"] == [_message_ref(event, event.name)]
+    if event.direction == "client_to_server":
+        assert operation["action"] == "receive"
+        assert event.ack is not None, "every client event is acknowledged"
+        ack_message = channel["messages"][ack_key(event)]
+        assert ack_message["payload"] == _schema_ref(event.ack)
+        assert event.ack.__name__ in schemas
+        assert operation["reply"]["messages"] == [
+            _message_ref(event, ack_key(event)),
+            _message_ref(event, "error_ack"),
+        ]
+        assert operation["x-error-codes"] == list(event.errors)
+        for code in event.errors:
+            assert f"`{code}`" in operation["description"]
+    else:
+        assert operation["action"] == "send"
+        assert event.ack is None
+        assert "reply" not in operation
+
+
+def test_document_has_no_operation_without_an_event(
+    document: dict[str, Any],
+) -> None:
+    assert set(document["operations"]) == {operation_id(e) for e in EVENTS}
+
+
+def test_acks_are_told_apart_by_ok(document: dict[str, Any]) -> None:
+    """A reply matches exactly one of its two messages: success or ErrorAck."""
+    schemas = document["components"]["schemas"]
+    acks = {e.ack.__name__ for e in EVENTS if e.ack is not None}
+    for name in acks:
+        assert schemas[name]["properties"]["ok"]["const"] is True, name
+        assert "ok" in schemas[name]["required"], name
+    assert schemas["ErrorAck"]["properties"]["ok"]["const"] is False
+
+
+def _walk(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every ``$ref`` in ``node`` with the path it sits at."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.append((path, value))
+            else:
+                found += _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += _walk(item, f"{path}/{index}")
+    return found
+
+
+def _resolve(document: dict[str, Any], ref: str) -> object:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def test_every_reference_resolves(document: dict[str, Any]) -> None:
+    broken = []
+    for path, ref in _walk(document):
+        try:
+            _resolve(document, ref)
+        except (KeyError, IndexError, TypeError):
+            broken.append(f"{path}: {ref}")
+    assert not broken
+
+
+def test_every_schema_is_valid_json_schema(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas
+    for name, schema in schemas.items():
+        Draft202012Validator.check_schema(schema)
+        assert schema.get("title", name) == name
+
+
+def _document_validator(document: dict[str, Any], model: str) -> Any:
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+    return Draft202012Validator(
+        {"$ref": f"{DOCUMENT_URI}#/components/schemas/{model}"},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def _started(role: str) -> dict[str, object]:
+    return {
+        "room_id": ROOM,
+        "case_id": CASE,
+        "service": "foreign_language",
+        "language": "vi",
+        "peer": {"role": role, "display_name": "Nguyen"},
+    }
+
+
+EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
+    (protocol.RequestInterpreter, {"service": "sign_language"}, True),
+    (protocol.RequestInterpreter, {"service": "sign_language", "language": None}, True),
+    (
+        protocol.RequestInterpreter,
+        {"service": "foreign_language", "language": "vi"},
+        True,
+    ),
+    (protocol.RequestInterpreter, {"service": "astrology"}, False),
+    (
+        protocol.RequestInterpreter,
+        {"service": "foreign_language", "language": "tlh"},
+        False,
+    ),
+    (protocol.RequestInterpreter, {}, False),
+    (protocol.RequestInterpreter, {"service": "sign_language", "urgent": True}, False),
+    (protocol.Empty, {}, True),
+    (protocol.Empty, {"reason": "bored"}, False),
+    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": SDP}, True),
+    (protocol.RtcOffer, {"room_id": ROOM, "type": "answer", "sdp": SDP}, False),
+    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": ""}, False),
+    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": "x" * 64_001}, False),
+    (protocol.RtcOffer, {"room_id": "lobby", "type": "offer", "sdp": SDP}, False),
+    (protocol.RoomRef, {"room_id": ROOM}, True),
+    (protocol.RoomRef, {"room_id": ROOM.upper()}, False),
+    (protocol.RoomRef, {"room_id": ROOM + "0"}, False),
+    (protocol.OfferRef, {"offer_id": CASE}, True),
+    (protocol.OfferRef, {}, False),
+    (protocol.SetPresence, {"status": "available"}, True),
+    (protocol.SetPresence, {"status": "away", "reason": "break"}, True),
+    (protocol.SetPresence, {"status": "away", "reason": "missed_offers"}, False),
+    (protocol.SetPresence, {"status": "in_session"}, False),
+    (protocol.SetPresence, {"available": True}, False),
+    (protocol.SetPresence, {"status": None}, False),
+    (
+        protocol.RequestAck,
+        {"ok": True, "case_id": CASE, "position": 1, "estimated_wait_seconds": 0},
+        True,
+    ),
+    (
+        protocol.RequestAck,
+        {"ok": True, "case_id": CASE, "position": 2, "estimated_wait_seconds": None},
+        True,
+    ),
+    (
+        protocol.RequestAck,
+        {"ok": True, "case_id": CASE, "position": 0, "estimated_wait_seconds": 0},
+        False,
+    ),
+    (
+        protocol.RequestAck,
+        {"ok": False, "case_id": CASE, "position": 1, "estimated_wait_seconds": 0},
+        False,
+    ),
+    (protocol.RequestAck, {"ok": True, "case_id": CASE, "position": 1}, False),
+    (protocol.OkAck, {"ok": True}, True),
+    (protocol.RtcAnswer, {"ok": True, "type": "answer", "sdp": SDP}, True),
+    (protocol.StatusAck, {"ok": True, "status": "available", "reason": None}, True),
+    (protocol.StatusAck, {"ok": True, "status": "away", "reason": "meal"}, True),
+    (protocol.StatusAck, {"ok": True, "status": "asleep", "reason": None}, False),
+    (
+        protocol.ErrorAck,
+        {"ok": False, "error": {"code": "not_waiting", "message": "No request."}},
+        True,
+    ),
+    (protocol.ErrorAck, {"ok": False, "error": {"code": "not_waiting"}}, False),
+    (
+        protocol.QueuePosition,
+        {"case_id": CASE, "position": 3, "estimated_wait_seconds": 240.5},
+        True,
+    ),
+    (protocol.QueuePosition, {"case_id": CASE, "position": 3}, False),
+    (
+        protocol.PeerReconnecting,
+        {"room_id": ROOM, "deadline": "2026-11-26T09:00:30+00:00"},
+        True,
+    ),
+    (protocol.PeerReconnecting, {"room_id": ROOM, "deadline": "soon"}, False),
+    (protocol.PeerReconnected, {"room_id": ROOM}, True),
+    (
+        protocol.StaffPresenceNotice,
+        {
+            "staff_id": CASE,
+            "display_name": "Kim",
+            "status": "away",
+            "reason": "missed_offers",
+            "since": "2026-11-26T09:00:00+00:00",
+        },
+        True,
+    ),
+    (protocol.RequestEndedNotice, {"case_id": CASE, "reason": "declined_by_all"}, True),
+    (protocol.RequestEndedNotice, {"case_id": CASE, "reason": "bored"}, False),
+    (protocol.SessionStartedNotice, _started("interpreter"), True),
+    (protocol.SessionStartedNotice, _started("judge"), False),
+    (
+        protocol.SessionEndedNotice,
+        {
+            "room_id": ROOM,
+            "case_id": CASE,
+            "reason": "completed",
+            "ended_by": "citizen",
+        },
+        True,
+    ),
+    (
+        protocol.StaffStatusNotice,
+        {"status": "wrap_up", "reason": None, "since": "2026-11-26T09:00:00Z"},
+        True,
+    ),
+    (protocol.StaffStatusNotice, {"status": "in_session"}, False),
+    (
+        protocol.OfferNotice,
+        {
+            "offer_id": ROOM,
+            "case_id": CASE,
+            "service": "sign_language",
+            "language": "ksl",
+            "expires_at": "2025-11-26T09:00:20+00:00",
+            "timeout_seconds": 20.0,
+        },
+        True,
+    ),
+    (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "offer_expired"}, True),
+    (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "answered"}, False),
+]
+
+
+def _check(
+    document: dict[str, Any], model: type[Payload], payload: dict[str, Any], valid: bool
+) -> None:
+    errors = list(_document_validator(document, model.__name__).iter_errors(payload))
+    assert (not errors) is valid, [error.message for error in errors]
+    try:
+        model.model_validate_json(json.dumps(payload))
+    except ValidationError as exc:
+        accepted, why = False, str(exc)
+    else:
+        accepted, why = True, f"{model.__name__} accepted {payload}"
+    assert accepted is valid, why
+
+
+@pytest.mark.parametrize(("model", "payload", "valid"), EXAMPLES)
+def test_examples_agree_with_document_and_model(
+    document: dict[str, Any], model: type[Payload], payload: dict[str, Any], valid: bool
+) -> None:
+    _check(document, model, payload, valid)
+
+
+def test_examples_cover_every_model() -> None:
+    covered = {model for model, _, valid in EXAMPLES if valid}
+    models = {protocol.ErrorAck} | {e.payload for e in EVENTS}
+    models |= {e.ack for e in EVENTS if e.ack is not None}
+    assert models <= covered
+
+
+def _quoted(text: str, word: str) -> bool:
+    return re.search(rf"""(['"`]){re.escape(word)}\1""", text) is not None
+
+
+def test_protocol_js_mirrors_the_wire_names() -> None:
+    assert PROTOCOL_JS.exists(), f"{PROTOCOL_JS.relative_to(ROOT)} is missing"
+    text = PROTOCOL_JS.read_text("utf-8")
+    names = {e.name for e in EVENTS}
+    names |= {e.namespace for e in EVENTS}
+    names |= {code for e in EVENTS for code in e.errors}
+    missing = sorted(name for name in names if not _quoted(text, name))
+    assert not missing, f"protocol.js does not mention {missing}"
+
+
+def test_protocol_md_names_every_event_code_and_end_reason() -> None:
+    text = (ROOT / "docs" / "protocol.md").read_text("utf-8")
+    names = {e.name for e in EVENTS} | {e.namespace for e in EVENTS}
+    names |= {code for e in EVENTS for code in e.errors}
+    names |= {code.value for code in protocol.ErrorCode}
+    names |= {reason.value for reason in EndReason}
+    missing = sorted(name for name in names if f"`{name}`" not in text)
+    assert not missing, f"docs/protocol.md does not mention {missing}"

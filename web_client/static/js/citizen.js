@@ -1,0 +1,404 @@
+// The citizen page: choose a service, turn on the camera, wait in line, talk, hang up.
+
+import { Call, playVideo, wireUnmuteButton } from './call.js';
+import { MessageArea, clearMessage, endonym, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import { MediaProblem, openCamera, webRtcProblem } from './media.js';
+import { API, CITIZEN, DEFAULT_SERVICES, END_REASON, LANGUAGE, NAMESPACE, PARTY, emitWithAck } from './protocol.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  locale: $('locale'),
+  status: $('status'),
+  form: $('request-form'),
+  service: $('service'),
+  languageField: $('language-field'),
+  language: $('language'),
+  cameraNote: $('camera-note'),
+  startCamera: $('start-camera'),
+  ask: $('ask'),
+  askHint: $('ask-hint'),
+  position: $('position'),
+  estimate: $('estimate'),
+  cancel: $('cancel'),
+  hangUp: $('hang-up'),
+  again: $('again'),
+  endedDetail: $('ended-detail'),
+  localVideo: $('local-video'),
+  remoteVideo: $('remote-video'),
+  unmute: $('unmute'),
+};
+const errors = new MessageArea($('error'));
+const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
+
+const state = {
+  view: 'choose', // choose | waiting | call | ended (mirrored in body[data-state])
+  socket: null,
+  connected: false,
+  services: DEFAULT_SERVICES,
+  localStream: null,
+  caseId: null,
+  cancelling: false,
+  earlyEnd: null, // a request_ended that overtook the request's ack
+  call: null,
+  peerName: '',
+};
+
+function setView(view) {
+  state.view = view;
+  document.body.dataset.state = view;
+  for (const section of document.querySelectorAll('[data-view]')) {
+    section.hidden = section.dataset.view !== view;
+  }
+}
+
+function setStatus(key, params) {
+  setMessage(ui.status, key, params);
+}
+
+// -- services -----------------------------------------------------------------
+
+function selectedService() {
+  return state.services.find((entry) => entry.service === ui.service.value) || state.services[0];
+}
+
+function renderServiceOptions() {
+  const chosen = ui.service.value;
+  ui.service.replaceChildren(
+    ...state.services.map(({ service }) => {
+      const option = document.createElement('option');
+      option.value = service;
+      setMessage(option, `service.${service}`);
+      return option;
+    }),
+  );
+  if (state.services.some((entry) => entry.service === chosen)) {
+    ui.service.value = chosen;
+  }
+  renderLanguageOptions();
+}
+
+/** Each language in itself, then in the page's language: "中文 (Chinese)". */
+function renderLanguageOptions() {
+  const { service, languages } = selectedService();
+  const chosen = ui.language.value;
+  ui.language.replaceChildren(
+    ...languages.map((code) => {
+      const option = document.createElement('option');
+      option.value = code;
+      if (code !== LANGUAGE.KSL) {
+        option.lang = code; // the other codes are BCP 47 tags; KSL's would be "kvk"
+      }
+      const name = t(`language.${code}`);
+      option.textContent = name === endonym(code) ? name : t('language.option', { endonym: endonym(code), name });
+      return option;
+    }),
+  );
+  if (languages.includes(chosen)) {
+    ui.language.value = chosen;
+  }
+  // A service offered in one language (sign language: KSL) needs no choice.
+  ui.languageField.hidden = languages.length < 2;
+  setMessage(ui.ask, `citizen.ask.${service}`);
+}
+
+async function loadServices() {
+  try {
+    const response = await fetch(API.SERVICES, { headers: { Accept: 'application/json' } });
+    if (!response.ok) {
+      throw new Error(`HTTP ${response.status}`);
+    }
+    const body = await response.json();
+    if (Array.isArray(body.services) && body.services.length > 0) {
+      state.services = body.services;
+    }
+  } catch {
+    errors.show('error.services_unavailable');
+  }
+  renderServiceOptions();
+}
+
+// -- camera -------------------------------------------------------------------
+
+function renderCamera() {
+  const on = Boolean(state.localStream);
+  document.body.dataset.camera = on ? 'on' : 'off';
+  ui.ask.disabled = !on || !state.connected;
+  ui.askHint.hidden = on;
+  ui.startCamera.hidden = on;
+  if (on) {
+    setMessage(ui.cameraNote, 'camera.on');
+  } else {
+    clearMessage(ui.cameraNote);
+  }
+}
+
+async function startCamera() {
+  errors.clear();
+  ui.startCamera.disabled = true;
+  setMessage(ui.cameraNote, 'camera.starting');
+  try {
+    const stream = await openCamera();
+    state.localStream = stream;
+    ui.localVideo.srcObject = stream;
+    await playVideo(ui.localVideo);
+    for (const track of stream.getVideoTracks()) {
+      track.addEventListener('ended', () => cameraLost(stream)); // unplugged
+    }
+  } catch (err) {
+    errors.show(`media.${err instanceof MediaProblem ? err.code : 'failed'}`);
+  } finally {
+    ui.startCamera.disabled = false;
+    renderCamera();
+  }
+  if (state.localStream) {
+    ui.ask.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+function cameraLost(stream) {
+  if (state.localStream === stream) {
+    state.localStream = null;
+    ui.localVideo.srcObject = null;
+    renderCamera();
+  }
+}
+
+// -- request and queue ----------------------------------------------------------
+
+function renderPosition(position, estimatedWaitSeconds) {
+  if (position <= 1) {
+    setMessage(ui.position, 'citizen.position.first');
+  } else {
+    setMessage(ui.position, 'citizen.position', { position });
+  }
+  ui.position.dataset.position = String(position);
+  if (estimatedWaitSeconds === undefined) {
+    clearMessage(ui.estimate);
+  } else if (estimatedWaitSeconds === null) {
+    setMessage(ui.estimate, 'citizen.estimate.unknown'); // nobody qualified on duty
+  } else if (estimatedWaitSeconds < 60) {
+    setMessage(ui.estimate, 'citizen.estimate.soon');
+  } else {
+    setMessage(ui.estimate, 'citizen.estimate', { minutes: Math.ceil(estimatedWaitSeconds / 60) });
+  }
+}
+
+async function ask(event) {
+  event.preventDefault();
+  if (!state.localStream) {
+    errors.show('citizen.ask.hint');
+    return;
+  }
+  errors.clear();
+  const { service, languages } = selectedService();
+  const language = languages.length < 2 ? null : ui.language.value;
+  ui.ask.disabled = true;
+  state.earlyEnd = null;
+  setStatus('citizen.status.asking');
+  try {
+    const ack = await emitWithAck(state.socket, CITIZEN.emit.REQUEST, { service, language });
+    if (state.earlyEnd && state.earlyEnd.case_id === ack.case_id) {
+      showEnded('citizen.status.request_ended', `reason.${state.earlyEnd.reason}`);
+    } else if (state.view === 'choose') {
+      state.caseId = ack.case_id;
+      setView('waiting');
+      setStatus(`citizen.status.waiting.${service}`);
+      renderPosition(ack.position, ack.estimated_wait_seconds);
+      ui.cancel.focus();
+    }
+  } catch (err) {
+    errors.showError(err);
+    setStatus('citizen.status.ready');
+  } finally {
+    renderCamera();
+  }
+}
+
+async function cancel() {
+  errors.clear();
+  ui.cancel.disabled = true;
+  state.cancelling = true;
+  try {
+    await emitWithAck(state.socket, CITIZEN.emit.CANCEL, {});
+    if (state.view === 'waiting') {
+      state.caseId = null;
+      setView('choose');
+      setStatus('citizen.status.cancelled');
+    }
+  } catch (err) {
+    errors.showError(err);
+  } finally {
+    state.cancelling = false;
+    ui.cancel.disabled = false;
+  }
+}
+
+function onQueuePosition({ case_id: caseId, position, estimated_wait_seconds: estimate }) {
+  if (state.view === 'waiting' && caseId === state.caseId) {
+    renderPosition(position, estimate);
+  }
+}
+
+function onRequestEnded(notice) {
+  const { case_id: caseId, reason } = notice;
+  if (state.view === 'choose') {
+    state.earlyEnd = notice; // ask() checks it when the ack arrives
+    return;
+  }
+  if (state.view !== 'waiting' || caseId !== state.caseId) {
+    return;
+  }
+  if (state.cancelling && reason === END_REASON.CITIZEN_CANCELLED) {
+    return; // cancel() shows the outcome when its ack arrives
+  }
+  showEnded('citizen.status.request_ended', `reason.${reason}`);
+}
+
+// -- the call -------------------------------------------------------------------
+
+function onSessionStarted(notice) {
+  endCall();
+  errors.clear();
+  state.caseId = notice.case_id;
+  state.peerName = notice.peer.display_name;
+  const name = state.peerName;
+  setView('call');
+  setStatus('citizen.status.joining', { name });
+  const call = new Call({
+    socket: state.socket,
+    events: CITIZEN.emit,
+    roomId: notice.room_id,
+    localStream: state.localStream || new MediaStream(),
+    remoteVideo: ui.remoteVideo,
+    unmuteButton: ui.unmute,
+  });
+  state.call = call;
+  call.addEventListener('connected', () => setStatus('citizen.status.in_call', { name }));
+  call.addEventListener('problem', ({ detail }) => errors.showError(detail));
+  call.connect();
+}
+
+function onPeerReconnecting({ room_id: roomId, deadline }) {
+  if (state.call && state.call.roomId === roomId) {
+    const seconds = Math.max(0, Math.round((Date.parse(deadline) - Date.now()) / 1000));
+    setStatus('citizen.status.peer_reconnecting', { name: state.peerName, seconds });
+  }
+}
+
+function onPeerReconnected({ room_id: roomId }) {
+  if (state.call && state.call.roomId === roomId) {
+    setStatus('citizen.status.in_call', { name: state.peerName });
+  }
+}
+
+function endCall() {
+  if (state.call) {
+    state.call.close();
+    state.call = null;
+  }
+}
+
+function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
+  if (state.call && state.call.roomId === roomId) {
+    showEnded('citizen.status.ended', `citizen.ended_by.${endedBy}`);
+  }
+}
+
+async function hangUp() {
+  const call = state.call;
+  if (!call) {
+    return;
+  }
+  ui.hangUp.disabled = true;
+  try {
+    await call.hangUp();
+  } catch {
+    // the session is over either way
+  } finally {
+    ui.hangUp.disabled = false;
+  }
+  if (state.view === 'call' && state.call === call) {
+    showEnded('citizen.status.ended', `citizen.ended_by.${PARTY.CITIZEN}`);
+  }
+}
+
+function showEnded(statusKey, detailKey) {
+  endCall();
+  state.caseId = null;
+  setView('ended');
+  setStatus(statusKey);
+  setMessage(ui.endedDetail, detailKey);
+  ui.again.focus();
+}
+
+function startAgain() {
+  errors.clear();
+  clearMessage(ui.endedDetail);
+  setView('choose');
+  setStatus(state.connected ? 'citizen.status.ready' : 'citizen.status.connecting');
+  renderCamera();
+}
+
+// -- socket -------------------------------------------------------------------
+
+function connect() {
+  const socket = window.io(NAMESPACE.CITIZEN);
+  state.socket = socket;
+  socket.on('connect', () => {
+    state.connected = true;
+    errors.clear(...CONNECTION_ERRORS);
+    renderCamera();
+    if (state.view === 'choose') {
+      setStatus('citizen.status.ready');
+    } else if (state.view === 'waiting' || state.view === 'call') {
+      // A new connection is a new citizen to the server: the old request is gone.
+      showEnded('citizen.status.ended', `reason.${END_REASON.CONNECTION_LOST}`);
+    }
+  });
+  socket.on('connect_error', () => errors.show('error.unreachable'));
+  socket.on('disconnect', (reason) => {
+    state.connected = false;
+    renderCamera();
+    if (reason !== 'io client disconnect') {
+      errors.show('error.disconnected');
+    }
+  });
+  socket.on(CITIZEN.on.QUEUE_POSITION, onQueuePosition);
+  socket.on(CITIZEN.on.REQUEST_ENDED, onRequestEnded);
+  socket.on(CITIZEN.on.SESSION_STARTED, onSessionStarted);
+  socket.on(CITIZEN.on.SESSION_ENDED, onSessionEnded);
+  socket.on(CITIZEN.on.PEER_RECONNECTING, onPeerReconnecting);
+  socket.on(CITIZEN.on.PEER_RECONNECTED, onPeerReconnected);
+}
+
+// -- start --------------------------------------------------------------------
+
+async function main() {
+  await initI18n(ui.locale);
+  onLocaleChange(renderLanguageOptions);
+  setView('choose');
+  setStatus('citizen.status.connecting');
+  renderCamera();
+
+  ui.service.addEventListener('change', renderLanguageOptions);
+  ui.startCamera.addEventListener('click', startCamera);
+  ui.form.addEventListener('submit', ask);
+  ui.cancel.addEventListener('click', cancel);
+  ui.hangUp.addEventListener('click', hangUp);
+  ui.again.addEventListener('click', startAgain);
+  wireUnmuteButton(ui.unmute, ui.remoteVideo);
+
+  await loadServices();
+  const problem = webRtcProblem();
+  if (problem) {
+    errors.show(`media.${problem}`);
+    ui.startCamera.disabled = true;
+  }
+  if (typeof window.io !== 'function') {
+    errors.show('error.unreachable');
+    return;
+  }
+  connect();
+}
+
+main();

@@ -1,0 +1,183 @@
+// The socket.io wire protocol, mirrored from signaling/protocol.py (EVENTS):
+// namespaces, event names, enum values and error codes. Nothing else in the
+// browser spells a wire name; change both files together.
+
+export const NAMESPACE = Object.freeze({
+  CITIZEN: '/citizen',
+  STAFF: '/staff',
+});
+
+/** Events the citizen page emits (each with an ack) and receives. */
+export const CITIZEN = Object.freeze({
+  emit: Object.freeze({
+    REQUEST: 'request', // {service, language|null} -> {ok, case_id, position, estimated_wait_seconds}
+    CANCEL: 'cancel', // {} -> {ok}
+    RTC_OFFER: 'rtc_offer', // {room_id, type: 'offer', sdp} -> {ok, type: 'answer', sdp}
+    HANG_UP: 'hang_up', // {room_id} -> {ok}
+  }),
+  on: Object.freeze({
+    QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null}
+    REQUEST_ENDED: 'request_ended', // {case_id, reason}
+    SESSION_STARTED: 'session_started', // {room_id, case_id, service, language, peer}
+    SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by}
+    PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
+    PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
+  }),
+});
+
+/** Events the staff console emits (each with an ack) and receives. */
+export const STAFF = Object.freeze({
+  emit: Object.freeze({
+    SET_PRESENCE: 'set_presence', // {status: 'available'} | {status: 'away', reason} -> {ok, status, reason}
+    ACCEPT_OFFER: 'accept_offer', // {offer_id} -> {ok}
+    DECLINE_OFFER: 'decline_offer', // {offer_id} -> {ok}
+    RTC_OFFER: 'rtc_offer',
+    HANG_UP: 'hang_up',
+  }),
+  on: Object.freeze({
+    STATUS: 'status', // {status, reason|null, since}
+    STAFF_PRESENCE: 'staff_presence', // supervisors: {staff_id, display_name, status, reason, since}
+    OFFER: 'offer', // {offer_id, case_id, service, language, expires_at, timeout_seconds}
+    OFFER_CLOSED: 'offer_closed', // {offer_id, reason}
+    SESSION_STARTED: 'session_started',
+    SESSION_ENDED: 'session_ended',
+  }),
+});
+
+/** counseling.services.Service */
+export const SERVICE = Object.freeze({
+  SIGN_LANGUAGE: 'sign_language',
+  FOREIGN_LANGUAGE: 'foreign_language',
+});
+
+/** counseling.services.Language */
+export const LANGUAGE = Object.freeze({
+  KSL: 'ksl',
+  EN: 'en',
+  ZH: 'zh',
+  JA: 'ja',
+  VI: 'vi',
+  MN: 'mn',
+});
+
+/** counseling.services.LANGUAGES_BY_SERVICE, used only if /api/services fails. */
+export const DEFAULT_SERVICES = Object.freeze([
+  { service: SERVICE.SIGN_LANGUAGE, languages: [LANGUAGE.KSL] },
+  {
+    service: SERVICE.FOREIGN_LANGUAGE,
+    languages: [LANGUAGE.EN, LANGUAGE.ZH, LANGUAGE.JA, LANGUAGE.VI, LANGUAGE.MN],
+  },
+]);
+
+/** interpreter_pool.events.StaffStatus */
+export const STAFF_STATUS = Object.freeze({
+  OFFLINE: 'offline',
+  AWAY: 'away',
+  AVAILABLE: 'available',
+  OFFERED: 'offered',
+  IN_SESSION: 'in_session',
+  WRAP_UP: 'wrap_up',
+});
+
+/** interpreter_pool.events.AwayReason */
+export const AWAY_REASON = Object.freeze({
+  BREAK: 'break',
+  MEAL: 'meal',
+  MEETING: 'meeting',
+  TRAINING: 'training',
+  OTHER: 'other',
+  NOT_READY: 'not_ready', // set by the server: just signed in
+  MISSED_OFFERS: 'missed_offers', // set by the server: offers left to expire
+});
+
+/** The away reasons a person may choose in set_presence (SetPresence.reason). */
+export const CHOOSABLE_AWAY_REASONS = Object.freeze([
+  AWAY_REASON.BREAK,
+  AWAY_REASON.MEAL,
+  AWAY_REASON.MEETING,
+  AWAY_REASON.TRAINING,
+  AWAY_REASON.OTHER,
+]);
+
+/** counseling.cases.EndReason */
+export const END_REASON = Object.freeze({
+  COMPLETED: 'completed',
+  CITIZEN_CANCELLED: 'citizen_cancelled',
+  CITIZEN_LEFT_WHILE_WAITING: 'citizen_left_while_waiting',
+  DECLINED_BY_ALL: 'declined_by_all',
+  CONNECTION_LOST: 'connection_lost',
+  SERVICE_INTERRUPTED: 'service_interrupted',
+});
+
+/** counseling.cases.Party */
+export const PARTY = Object.freeze({
+  CITIZEN: 'citizen',
+  INTERPRETER: 'interpreter',
+  SYSTEM: 'system',
+});
+
+/** OfferClosedNotice.reason */
+export const OFFER_CLOSED_REASON = Object.freeze({
+  DECLINED: 'declined',
+  OFFER_EXPIRED: 'offer_expired',
+  OFFER_WITHDRAWN: 'offer_withdrawn',
+});
+
+/** Error codes an ack or an HTTP error body can carry. */
+export const ERROR_CODE = Object.freeze({
+  // signaling.protocol.ErrorCode
+  INVALID_PAYLOAD: 'invalid_payload',
+  UNKNOWN_SERVICE: 'unknown_service',
+  MEDIA_FAILED: 'media_failed',
+  INTERNAL: 'internal_error',
+  // interpreter_pool.errors
+  ALREADY_WAITING: 'already_waiting',
+  NOT_WAITING: 'not_waiting',
+  UNKNOWN_OFFER: 'unknown_offer',
+  NOT_YOUR_OFFER: 'not_your_offer',
+  NOT_IN_ROOM: 'not_in_room',
+  NOT_ON_DUTY: 'not_on_duty',
+  IN_SESSION: 'in_session',
+  // HTTP API
+  BAD_CREDENTIALS: 'bad_credentials',
+  // produced in the browser, never by the server
+  TIMEOUT: 'timeout',
+  CALL_FAILED: 'call_failed',
+});
+
+/** HTTP API paths (same origin). */
+export const API = Object.freeze({
+  LOGIN: '/api/login',
+  LOGOUT: '/api/logout',
+  ME: '/api/me',
+  SERVICES: '/api/services',
+});
+
+export const ACK_TIMEOUT_MS = 15000;
+
+/** An ack of the form {ok: false, error: {code, message}}, or no ack in time. */
+export class AckError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = 'AckError';
+    this.code = code;
+  }
+}
+
+/**
+ * Emit `event` with `payload` and wait for its ack.
+ * Resolves with the ack when it says {ok: true}; rejects with AckError otherwise.
+ */
+export async function emitWithAck(socket, event, payload, timeoutMs = ACK_TIMEOUT_MS) {
+  let ack;
+  try {
+    ack = await socket.timeout(timeoutMs).emitWithAck(event, payload);
+  } catch (err) {
+    throw new AckError(ERROR_CODE.TIMEOUT, `no answer to ${event}: ${err.message}`);
+  }
+  if (ack && ack.ok === true) {
+    return ack;
+  }
+  const error = (ack && ack.error) || {};
+  throw new AckError(error.code || ERROR_CODE.INTERNAL, error.message || '');
+}

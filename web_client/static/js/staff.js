@@ -1,0 +1,510 @@
+// The interpreter console: sign in, become available, answer offers, run the call.
+
+import { Call, playVideo, wireUnmuteButton } from './call.js';
+import { MessageArea, clearMessage, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
+import {
+  API,
+  AWAY_REASON,
+  CHOOSABLE_AWAY_REASONS,
+  ERROR_CODE,
+  NAMESPACE,
+  OFFER_CLOSED_REASON,
+  PARTY,
+  STAFF,
+  STAFF_STATUS,
+  emitWithAck,
+} from './protocol.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: document.querySelector('title'),
+  locale: $('locale'),
+  who: $('who'),
+  logout: $('logout'),
+  status: $('status'),
+  notice: $('notice'),
+  loginForm: $('login-form'),
+  username: $('username'),
+  password: $('password'),
+  login: $('login'),
+  available: $('available'),
+  awayReason: $('away-reason'),
+  presence: $('presence'),
+  skills: $('skills'),
+  offer: $('offer'),
+  offerWhat: $('offer-what'),
+  offerCountdown: $('offer-countdown'),
+  offerProgress: $('offer-progress'),
+  accept: $('accept'),
+  decline: $('decline'),
+  localVideo: $('local-video'),
+  remoteVideo: $('remote-video'),
+  unmute: $('unmute'),
+  hangUp: $('hang-up'),
+};
+const errors = new MessageArea($('error'));
+const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
+
+// The staff PC's clock may be off; past this much disagreement trust timeout_seconds.
+const MAX_CLOCK_SKEW_MS = 2000;
+const TAKING_CALLS = [STAFF_STATUS.AVAILABLE, STAFF_STATUS.OFFERED, STAFF_STATUS.IN_SESSION];
+
+const state = {
+  view: 'loading', // loading | login | connecting | idle | offer | call | ended
+  me: null,
+  socket: null,
+  presence: { status: STAFF_STATUS.OFFLINE, reason: null },
+  localStream: null,
+  offer: null,
+  offerDeadline: 0,
+  offerTimer: null,
+  session: null, // the session_started notice of the session in progress
+  call: null,
+};
+
+function setView(view) {
+  state.view = view;
+  document.body.dataset.state = view;
+  const section = view === 'loading' || view === 'login' ? 'login' : 'console';
+  for (const element of document.querySelectorAll('[data-view]')) {
+    element.hidden = element.dataset.view !== section;
+  }
+  ui.logout.hidden = section !== 'console';
+  ui.hangUp.hidden = view !== 'call';
+}
+
+function setStatus(key, params) {
+  setMessage(ui.status, key, params);
+}
+
+// -- sign in and out ------------------------------------------------------------
+
+async function fetchMe() {
+  try {
+    const response = await fetch(API.ME, { headers: { Accept: 'application/json' } });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+function showLogin() {
+  state.me = null;
+  clearMessage(ui.who);
+  clearMessage(ui.status);
+  clearMessage(ui.notice);
+  ui.skills.textContent = '';
+  setView('login');
+  ui.username.focus();
+}
+
+async function login(event) {
+  event.preventDefault();
+  errors.clear();
+  ui.login.disabled = true;
+  try {
+    const response = await fetch(API.LOGIN, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ username: ui.username.value.trim(), password: ui.password.value }),
+    });
+    if (response.ok) {
+      ui.password.value = '';
+      enterConsole(await response.json());
+      return;
+    }
+    const body = await response.json().catch(() => ({}));
+    const code = (body.error && body.error.code) || `http_${response.status}`;
+    const key = code === ERROR_CODE.BAD_CREDENTIALS ? 'staff.login.bad_credentials' : 'staff.login.failed';
+    errors.show(key, {}, code);
+  } catch {
+    errors.show('staff.login.failed');
+  } finally {
+    ui.login.disabled = false;
+  }
+}
+
+async function logout() {
+  endCall();
+  hideOffer();
+  if (state.socket) {
+    state.socket.disconnect();
+    state.socket = null;
+  }
+  stopStream(state.localStream);
+  state.localStream = null;
+  renderCamera();
+  try {
+    await fetch(API.LOGOUT, { method: 'POST' });
+  } catch {
+    // the sign-in expires on its own
+  }
+  errors.clear();
+  showLogin();
+}
+
+function enterConsole(me) {
+  state.me = me;
+  setMessage(ui.who, 'staff.signed_in_as', { name: me.display_name });
+  renderSkills();
+  setView('connecting');
+  setStatus('staff.status.connecting');
+  renderPresence({ status: STAFF_STATUS.OFFLINE, reason: null });
+  connect();
+}
+
+function renderSkills() {
+  if (!state.me) {
+    return;
+  }
+  const skills = (state.me.skills || []).map((skill) => {
+    const [service, language] = String(skill).split('/');
+    return `${t(`service.${service}`)} (${t(`language.${language}`)})`;
+  });
+  ui.skills.textContent = t('staff.skills', { skills: skills.join(', ') });
+}
+
+// -- camera and presence ----------------------------------------------------------
+
+function renderCamera() {
+  document.body.dataset.camera = state.localStream ? 'on' : 'off';
+  ui.localVideo.srcObject = state.localStream;
+}
+
+/** The camera is needed to take calls: open it once, explain if it fails. */
+async function ensureCamera() {
+  if (!state.localStream) {
+    try {
+      state.localStream = await openCamera();
+    } catch (err) {
+      errors.show(`media.${err instanceof MediaProblem ? err.code : 'failed'}`);
+      return false;
+    }
+    renderCamera();
+    await playVideo(ui.localVideo);
+  }
+  return true;
+}
+
+function renderAwayReasons() {
+  const chosen = ui.awayReason.value || AWAY_REASON.BREAK;
+  ui.awayReason.replaceChildren(
+    ...CHOOSABLE_AWAY_REASONS.map((reason) => {
+      const option = document.createElement('option');
+      option.value = reason;
+      setMessage(option, `away_reason.${reason}`);
+      return option;
+    }),
+  );
+  ui.awayReason.value = chosen;
+}
+
+/**
+ * The catalog key and parameters that describe a presence ({status, reason}).
+ * `prefix` is 'staff.presence' (a sentence) or 'staff.presence_label' (a caption);
+ * a status or reason this page does not know yet is shown as the server spells it.
+ */
+function presenceMessage(prefix, { status, reason }) {
+  if (hasMessage(`${prefix}.${status}.${reason}`)) {
+    return { key: `${prefix}.${status}.${reason}`, params: {} };
+  }
+  const key = hasMessage(`${prefix}.${status}`) ? `${prefix}.${status}` : `${prefix}.other`;
+  const reasonText = hasMessage(`away_reason.${reason}`) ? { key: `away_reason.${reason}` } : String(reason);
+  return { key, params: { status, reason: reasonText } };
+}
+
+function renderPresence({ status, reason = null }) {
+  state.presence = { status, reason };
+  document.body.dataset.presence = status;
+  ui.available.setAttribute('aria-pressed', String(TAKING_CALLS.includes(status)));
+  ui.available.disabled = status === STAFF_STATUS.OFFERED || status === STAFF_STATUS.IN_SESSION;
+  const label = presenceMessage('staff.presence_label', state.presence);
+  setMessage(ui.presence, label.key, label.params);
+  if (state.view === 'idle') {
+    showPresence();
+  } else if (state.view === 'ended') {
+    renderEnded();
+  } else if (state.view === 'call' && status !== STAFF_STATUS.IN_SESSION) {
+    showEnded(PARTY.SYSTEM); // e.g. back after the reconnect grace period ran out
+  }
+}
+
+function showPresence() {
+  const { key, params } = presenceMessage('staff.presence', state.presence);
+  setStatus(key, params);
+}
+
+async function toggleAvailable() {
+  errors.clear();
+  const available = !TAKING_CALLS.includes(state.presence.status);
+  if (available && !(await ensureCamera())) {
+    return;
+  }
+  const presence = available
+    ? { status: STAFF_STATUS.AVAILABLE }
+    : { status: STAFF_STATUS.AWAY, reason: ui.awayReason.value };
+  ui.available.disabled = true;
+  try {
+    const ack = await emitWithAck(state.socket, STAFF.emit.SET_PRESENCE, presence);
+    if (state.view === 'ended') {
+      setView('idle');
+    }
+    renderPresence(ack);
+  } catch (err) {
+    errors.showError(err);
+    renderPresence(state.presence);
+  }
+}
+
+// -- offers ---------------------------------------------------------------------
+
+function offerDeadline(offer) {
+  const byTimeout = Date.now() + offer.timeout_seconds * 1000;
+  const byClock = Date.parse(offer.expires_at);
+  if (Number.isFinite(byClock) && Math.abs(byClock - byTimeout) <= MAX_CLOCK_SKEW_MS) {
+    return byClock;
+  }
+  return byTimeout;
+}
+
+function tickOffer() {
+  if (!state.offer) {
+    return;
+  }
+  const leftMs = Math.max(0, state.offerDeadline - Date.now());
+  setMessage(ui.offerCountdown, 'staff.offer.countdown', { seconds: Math.ceil(leftMs / 1000) });
+  const totalMs = state.offer.timeout_seconds * 1000;
+  ui.offerProgress.value = totalMs > 0 ? leftMs / totalMs : 0;
+  if (leftMs === 0) {
+    clearInterval(state.offerTimer);
+    state.offerTimer = null;
+    ui.accept.disabled = true; // the server is closing the offer; do not race it
+  }
+}
+
+function onOffer(offer) {
+  hideOffer();
+  errors.clear();
+  clearMessage(ui.notice);
+  state.offer = offer;
+  state.offerDeadline = offerDeadline(offer);
+  setMessage(ui.offerWhat, 'staff.offer.what', {
+    service: { key: `service.${offer.service}` },
+    language: { key: `language.${offer.language}` },
+  });
+  ui.offer.dataset.offerId = offer.offer_id;
+  ui.offer.hidden = false;
+  ui.accept.disabled = false;
+  ui.decline.disabled = false;
+  setView('offer');
+  setStatus('staff.presence.offered');
+  setMessage(ui.title, 'staff.title_alert'); // visible in the tab strip, too
+  tickOffer();
+  state.offerTimer = setInterval(tickOffer, 250);
+  ui.accept.focus();
+}
+
+function hideOffer() {
+  clearInterval(state.offerTimer);
+  state.offerTimer = null;
+  state.offer = null;
+  ui.offer.hidden = true;
+  delete ui.offer.dataset.offerId;
+  setMessage(ui.title, 'staff.title');
+}
+
+function backToIdle() {
+  if (state.view === 'offer') {
+    setView('idle');
+    showPresence();
+  }
+}
+
+function onOfferClosed({ offer_id: offerId, reason }) {
+  if (!state.offer || state.offer.offer_id !== offerId) {
+    return;
+  }
+  hideOffer();
+  backToIdle();
+  if (Object.values(OFFER_CLOSED_REASON).includes(reason)) {
+    setMessage(ui.notice, `staff.offer_closed.${reason}`);
+  }
+}
+
+async function answerOffer(eventName, accept) {
+  const offer = state.offer;
+  if (!offer) {
+    return;
+  }
+  errors.clear();
+  ui.accept.disabled = true;
+  ui.decline.disabled = true;
+  if (accept && !(await ensureCamera())) {
+    ui.accept.disabled = false;
+    ui.decline.disabled = false;
+    return;
+  }
+  try {
+    await emitWithAck(state.socket, eventName, { offer_id: offer.offer_id });
+    if (accept && state.offer === offer) {
+      setStatus('staff.status.joining');
+    }
+  } catch (err) {
+    errors.showError(err);
+    if (state.offer === offer) {
+      hideOffer();
+      backToIdle();
+    }
+  }
+}
+
+// -- the call -------------------------------------------------------------------
+
+async function onSessionStarted(notice) {
+  hideOffer();
+  endCall();
+  errors.clear();
+  state.session = notice;
+  setView('call');
+  setStatus('staff.status.joining');
+  // After a reload the console rejoins a held session: the camera must come back
+  // first, or the offer would only receive and the citizen would see nothing.
+  await ensureCamera();
+  if (state.session !== notice) {
+    return; // ended, or started again, while the camera was opening
+  }
+  const call = new Call({
+    socket: state.socket,
+    events: STAFF.emit,
+    roomId: notice.room_id,
+    localStream: state.localStream || new MediaStream(),
+    remoteVideo: ui.remoteVideo,
+    unmuteButton: ui.unmute,
+  });
+  state.call = call;
+  call.addEventListener('connected', () =>
+    setStatus('staff.status.in_call', {
+      service: { key: `service.${notice.service}` },
+      language: { key: `language.${notice.language}` },
+    }),
+  );
+  call.addEventListener('problem', ({ detail }) => errors.showError(detail));
+  call.connect();
+}
+
+function endCall() {
+  if (state.call) {
+    state.call.close();
+    state.call = null;
+  }
+}
+
+function renderEnded() {
+  const key = `staff.status.ended_${state.presence.status}`;
+  setStatus(hasMessage(key) ? key : 'staff.status.ended');
+}
+
+function showEnded(endedBy) {
+  state.session = null;
+  endCall();
+  setView('ended');
+  renderEnded();
+  setMessage(ui.notice, `staff.ended_by.${endedBy}`);
+}
+
+function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
+  if (state.session && state.session.room_id === roomId) {
+    showEnded(endedBy);
+  }
+}
+
+async function hangUp() {
+  const session = state.session;
+  if (!session) {
+    return;
+  }
+  ui.hangUp.disabled = true;
+  try {
+    await emitWithAck(state.socket, STAFF.emit.HANG_UP, { room_id: session.room_id });
+  } catch {
+    // the session is over either way
+  } finally {
+    ui.hangUp.disabled = false;
+  }
+  if (state.session === session) {
+    showEnded(PARTY.INTERPRETER);
+  }
+}
+
+// -- socket -------------------------------------------------------------------
+
+function connect() {
+  const socket = window.io(NAMESPACE.STAFF, { withCredentials: true });
+  state.socket = socket;
+  socket.on('connect', () => {
+    errors.clear(...CONNECTION_ERRORS);
+    if (state.view === 'connecting') {
+      // The first status event arrives just before 'connect' (socket.io delivers
+      // events buffered during the handshake first): show it now.
+      setView('idle');
+      showPresence();
+    }
+  });
+  socket.on('connect_error', () => {
+    if (socket.active) {
+      errors.show('error.unreachable'); // socket.io keeps retrying
+      return;
+    }
+    // The server refused us: the sign-in cookie is missing or has expired.
+    socket.disconnect();
+    state.socket = null;
+    showLogin();
+    errors.show('staff.session_expired');
+  });
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io client disconnect') {
+      return;
+    }
+    // A session is held for a grace period: on reconnecting the server sends
+    // session_started again (rejoin) or a status that shows it is over.
+    hideOffer();
+    backToIdle();
+    errors.show('error.disconnected');
+  });
+  socket.on(STAFF.on.STATUS, renderPresence);
+  socket.on(STAFF.on.OFFER, onOffer);
+  socket.on(STAFF.on.OFFER_CLOSED, onOfferClosed);
+  socket.on(STAFF.on.SESSION_STARTED, onSessionStarted);
+  socket.on(STAFF.on.SESSION_ENDED, onSessionEnded);
+}
+
+// -- start --------------------------------------------------------------------
+
+async function main() {
+  await initI18n(ui.locale);
+  onLocaleChange(renderSkills);
+  renderAwayReasons();
+  setView('loading');
+
+  ui.loginForm.addEventListener('submit', login);
+  ui.logout.addEventListener('click', logout);
+  ui.available.addEventListener('click', toggleAvailable);
+  ui.accept.addEventListener('click', () => answerOffer(STAFF.emit.ACCEPT_OFFER, true));
+  ui.decline.addEventListener('click', () => answerOffer(STAFF.emit.DECLINE_OFFER, false));
+  ui.hangUp.addEventListener('click', hangUp);
+  wireUnmuteButton(ui.unmute, ui.remoteVideo);
+
+  const problem = webRtcProblem();
+  if (problem) {
+    errors.show(`media.${problem}`);
+  }
+  const me = await fetchMe();
+  if (me) {
+    enterConsole(me);
+  } else {
+    showLogin();
+  }
+}
+
+main();
