@@ -1,0 +1,96 @@
+"""Operating-hours adapters: Korean public holidays and the TOML exceptions file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import holidays
+
+from counseling.hours import CalendarException, parse_exceptions
+
+
+def korean_holidays(years: range | None = None) -> Callable[[date], bool]:
+    """Whether a day is a Korean public holiday, substitute and one-off days included.
+
+    ``years`` are loaded now; any other year is loaded the first time it is asked.
+    """
+    calendar = holidays.country_holidays("KR", years=years or (), expand=True)
+
+    def is_holiday(day: date) -> bool:
+        return day in calendar
+
+    return is_holiday
+
+
+def load_exceptions(path: Path) -> tuple[CalendarException, ...]:
+    """The closures and special openings in ``path``; none when it does not exist.
+
+    The file holds ``[[exception]]`` tables with the fields ``parse_exceptions`` reads.
+    """
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        return ()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"exception"})
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    try:
+        return parse_exceptions(data.get("exception", []))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_exceptions(path: Path, exceptions: Iterable[CalendarException]) -> None:
+    """Write the exceptions as ``load_exceptions`` reads them, replacing the file
+    atomically: a reader sees the old file or the new one, never half of one."""
+    text = "".join(_table(exc) for exc in exceptions)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if path.exists():  # keep the operator's permissions, not mkstemp's 0600
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _table(exc: CalendarException) -> str:
+    lines = [
+        "[[exception]]",
+        f"from = {exc.first_day.isoformat()}",
+        f"to = {exc.last_day.isoformat()}",
+        f"reason = {_string(exc.reason)}",
+    ]
+    if exc.services is not None:
+        names = ", ".join(_string(s.value) for s in sorted(exc.services))
+        lines.append(f"services = [{names}]")
+    if exc.windows:
+        lines.append(f"open = [{', '.join(_string(str(w)) for w in exc.windows)}]")
+    return "\n".join(lines) + "\n\n"
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: quote, backslash and control characters escaped."""
+    escaped = []
+    for char in text:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif char < " " or char == "\x7f":
+            escaped.append(f"\\u{ord(char):04x}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
