@@ -16,15 +16,16 @@ from aiohttp import web
 from counseling.ports import CaseRepository
 from dasan.demo import seed_demo
 from dasan.settings import Settings
-from interpreter_pool.pool import Pool
 from rtc_server.server import MediaServer
 from signaling.auth import Authenticator, Passwords
 from signaling.desk import Desk, utc_now
 from signaling.http import RUNTIME as HTTP_RUNTIME
 from signaling.http import HttpRuntime, add_routes
+from signaling.ports import PoolStore
 from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
+from storage.pool_store import MemoryPoolStore, RedisPoolStore
 from storage.sql import SqlCaseRepository, SqlLoginSessions, SqlStaffDirectory
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,28 @@ def database_url(settings: Settings) -> str:
     return database_url_for_data_dir(settings.data_dir.resolve())
 
 
+def pool_store(settings: Settings) -> PoolStore:
+    if settings.redis_url is None:
+        return MemoryPoolStore(settings.pool_rules())
+    return RedisPoolStore(
+        settings.redis_url, settings.pool_rules(), key=f"{settings.redis_prefix}:pool"
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=None)
+    # With Redis, socket.io rooms and emits reach parties on every process.
+    manager = (
+        None
+        if settings.redis_url is None
+        else socketio.AsyncRedisManager(
+            settings.redis_url, channel=f"{settings.redis_prefix}-socketio"
+        )
+    )
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins=None, client_manager=manager
+    )
     sio.attach(app)
 
     def runtime() -> tuple[Desk, Authenticator]:
@@ -79,8 +98,8 @@ def create_app(settings: Settings) -> web.Application:
         staff = SqlStaffDirectory(database)
         passwords = Passwords()
         media = MediaServer(ice_servers=settings.ice_servers)
-        pool = Pool(settings.pool_rules())
-        desk = Desk(pool, cases, media, SocketNotifier(sio))
+        store = pool_store(settings)
+        desk = Desk(store, cases, media, SocketNotifier(sio))
         interrupted = await desk.close_interrupted()
         if interrupted:
             log.warning("closed %d cases left open by the previous run", interrupted)
@@ -105,7 +124,17 @@ def create_app(settings: Settings) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
             await media.close()
+            await store.close()
             await database.close()
 
+    async def disconnect_everyone(app: web.Application) -> None:
+        # Close every connection while storage is still open, so the disconnect
+        # handlers end their cases; otherwise shutting down would wait for each
+        # open websocket until aiohttp's shutdown timeout.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+        await sio.shutdown()
+
+    app.on_shutdown.append(disconnect_everyone)
     app.cleanup_ctx.append(lifespan)
     return app

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the whole service")
     _storage_args(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--redis-url",
+        help="share the pool and socket.io rooms with other processes "
+        "(redis://host:port/db); default: in this process only",
+    )
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument(
         "--demo",
@@ -75,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             data_dir=args.data_dir,
             database_url=args.database_url,
             demo=getattr(args, "demo", None),
+            redis_url=getattr(args, "redis_url", None),
         )
     except SettingsError as exc:
         sys.exit(f"dasan: bad setting {exc}")
@@ -92,7 +98,10 @@ async def serve(settings: Settings) -> None:
     app = create_app(settings)
     # No client addresses in the access log: a citizen's IP is personal data.
     runner = web.AppRunner(
-        app, handle_signals=False, access_log_format='"%r" %s %b %Tfs'
+        app,
+        handle_signals=False,
+        access_log_format='"%r" %s %b %Tfs',
+        shutdown_timeout=10.0,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

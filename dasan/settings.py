@@ -31,6 +31,8 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path("var")
     database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "dasan"
     demo: bool = False
     demo_password: str | None = None
     offer_timeout_seconds: float = 20.0
@@ -74,6 +76,14 @@ class Settings:
                 "database_url",
                 self.database_url,
                 "use sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+            )
+        if self.redis_url is not None and not self.redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise SettingsError("redis_url", self.redis_url, "use redis://host:port/db")
+        if not self.redis_prefix.replace("-", "").replace("_", "").isalnum():
+            raise SettingsError(
+                "redis_prefix", self.redis_prefix, "letters, digits, - _"
             )
         if self.demo_password is not None and len(self.demo_password) < 8:
             raise SettingsError("demo_password", "***", "must be 8 characters or more")

@@ -92,6 +92,8 @@ class _Staff:
     since: datetime
     idle_since: datetime
     reason: AwayReason | None = None
+    name: str = ""
+    connections: set[str] = field(default_factory=set)
     offer_id: str | None = None
     room_id: str | None = None
     missed: int = 0
@@ -109,6 +111,7 @@ class _Request:
     priority: bool = False
     declined_by: set[str] = field(default_factory=set)
     offer_id: str | None = None
+    told: tuple[int, int | None] | None = None
 
 
 class Pool:
@@ -144,6 +147,15 @@ class Pool:
     def everyone(self) -> list[StaffStatusChanged]:
         return [p for sid in sorted(self._staff) if (p := self.presence(sid))]
 
+    def live_cases(self) -> set[str]:
+        """Cases the pool holds: waiting, offered or in session."""
+        waiting = {r.case_id for r in self._waiting}
+        return waiting | {x.case_id for x in self._sessions.values()}
+
+    def name_of(self, staff_id: str) -> str:
+        staff = self._staff.get(staff_id)
+        return "" if staff is None else staff.name
+
     def position(self, citizen_id: str) -> int | None:
         request = self._request_of(citizen_id)
         return None if request is None else self._position_of(request)
@@ -169,6 +181,19 @@ class Pool:
                 )
         return entries
 
+    def queue_changes(self, now: datetime, step: float) -> list[QueueEntry]:
+        """Entries whose position or estimate (in ``step`` seconds) changed since
+        they were last returned here: what waiting citizens should be told."""
+        changed: list[QueueEntry] = []
+        for entry in self.queue(now):
+            wait = entry.estimated_wait
+            bucket = (entry.position, None if wait is None else round(wait / step))
+            request = self._request_by_case(entry.case_id)
+            if request.told != bucket:
+                request.told = bucket
+                changed.append(entry)
+        return changed
+
     def session_of(self, party_id: str) -> Session | None:
         for session in self._sessions.values():
             if party_id in (session.citizen_id, session.staff_id):
@@ -191,24 +216,41 @@ class Pool:
     # -- staff commands -----------------------------------------------------
 
     def staff_online(
-        self, staff_id: str, skills: frozenset[Skill], now: datetime
+        self,
+        staff_id: str,
+        skills: frozenset[Skill],
+        now: datetime,
+        connection: str = "",
+        name: str = "",
     ) -> list[PoolEvent]:
-        """A staff member connected; new ones start away until they say so."""
+        """A staff member opened a connection (a tab); new ones start away."""
         staff = self._staff.get(staff_id)
         if staff is not None:
+            staff.connections.add(connection)
             if staff.grace_until is not None and staff.room_id is not None:
                 staff.grace_until = None
                 return [StaffReconnected(self._sessions[staff.room_id])]
             return []
         self._staff[staff_id] = _Staff(
-            skills, StaffStatus.AWAY, now, now, AwayReason.NOT_READY
+            skills,
+            StaffStatus.AWAY,
+            now,
+            now,
+            AwayReason.NOT_READY,
+            name,
+            {connection},
         )
         return [self._changed(staff_id)]
 
-    def staff_offline(self, staff_id: str, now: datetime) -> list[PoolEvent]:
-        """A staff member's last connection closed."""
+    def staff_offline(
+        self, staff_id: str, now: datetime, connection: str = ""
+    ) -> list[PoolEvent]:
+        """A staff member closed a connection; the last one takes them off duty."""
         staff = self._staff.get(staff_id)
         if staff is None:
+            return []
+        staff.connections.discard(connection)
+        if staff.connections:
             return []
         events: list[PoolEvent] = []
         if staff.room_id is not None:

@@ -32,7 +32,7 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.pool import Pool, QueueEntry, new_id
-from signaling.ports import MediaRooms, Notifier
+from signaling.ports import MediaRooms, Notifier, PoolStore
 from signaling.protocol import (
     OfferClosedNotice,
     OfferNotice,
@@ -70,45 +70,45 @@ def _started(session: Session, peer: PeerInfo) -> SessionStartedNotice:
     )
 
 
-def _bucket(entry: QueueEntry) -> tuple[int, int | None]:
-    wait = entry.estimated_wait
-    return entry.position, None if wait is None else round(wait / ESTIMATE_STEP_SECONDS)
-
-
 class Desk:
-    """Application service between the transports and the pure pool."""
+    """Application service between the transports and the pure pool.
+
+    Every command is one store transaction: the pool is changed, the cases are
+    recorded and stored, and the parties are told, before the next command runs,
+    in this process or (with Redis) in any other.
+    """
 
     def __init__(
         self,
-        pool: Pool,
+        store: PoolStore,
         cases: CaseRepository,
         media: MediaRooms,
         notifier: Notifier,
         clock: Callable[[], datetime] = utc_now,
         make_id: Callable[[], str] = new_id,
     ) -> None:
-        self._pool = pool
+        self._store = store
         self._cases = cases
         self._media = media
         self._notifier = notifier
         self._clock = clock
         self._make_id = make_id
-        self._lock = asyncio.Lock()
-        self._live: dict[str, Case] = {}
-        self._names: dict[str, str] = {}
-        self._told: dict[str, tuple[int, int | None]] = {}
         self._wake = asyncio.Event()
+        self._next_deadline: datetime | None = None
 
     async def close_interrupted(self) -> int:
         """End the cases a previous run left open; returns how many.
 
-        Live state (queues, offers, rooms) is in the process, so a case still
-        open at start-up can never continue. It ends at its last recorded moment,
-        the last time it was known to be alive, so waits are not inflated by the
-        downtime. Call once at start-up, before any connection is accepted.
+        A case still open at start-up that the pool does not know (no process
+        holds it waiting or in session) can never continue. It ends at its last
+        recorded moment, the last time it was known to be alive, so waits are not
+        inflated by the downtime. Call at start-up, before accepting connections.
         """
-        async with self._lock:
-            interrupted = await self._cases.unfinished()
+        async with self._store.transaction() as pool:
+            alive = pool.live_cases()
+            interrupted = [
+                c for c in await self._cases.unfinished() if c.id not in alive
+            ]
             for case in interrupted:
                 last = case.events[-1].at if case.events else case.requested_at
                 case.end(EndReason.SERVICE_INTERRUPTED, Party.SYSTEM, last)
@@ -117,31 +117,40 @@ class Desk:
 
     # -- staff --------------------------------------------------------------
 
-    async def staff_connected(self, account: StaffAccount) -> StaffStatusNotice | None:
+    async def staff_connected(
+        self, account: StaffAccount, connection: str
+    ) -> StaffStatusNotice | None:
         """A staff tab connected; interpreters join the pool. Returns their state."""
-        async with self._lock:
-            self._names[account.id] = account.display_name
+        async with self._store.transaction() as pool:
             if account.role is StaffRole.INTERPRETER:
-                now = self._now()
-                await self._apply(
-                    self._pool.staff_online(account.id, account.skills, now)
+                events = pool.staff_online(
+                    account.id,
+                    account.skills,
+                    self._now(),
+                    connection,
+                    account.display_name,
                 )
-            presence = self._pool.presence(account.id)
+                await self._apply(pool, events)
+            presence = pool.presence(account.id)
             return None if presence is None else self._status_notice(presence)
 
-    async def staff_disconnected(self, staff_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.staff_offline(staff_id, self._now()))
+    async def staff_disconnected(self, staff_id: str, connection: str) -> None:
+        async with self._store.transaction() as pool:
+            events = pool.staff_offline(staff_id, self._now(), connection)
+            await self._apply(pool, events)
 
-    def everyone(self) -> list[StaffPresenceNotice]:
-        return [self._presence_notice(p) for p in self._pool.everyone()]
+    async def everyone(self) -> list[StaffPresenceNotice]:
+        async with self._store.transaction() as pool:
+            return [self._presence_notice(pool, p) for p in pool.everyone()]
 
-    def open_offer_notice(self, staff_id: str) -> OfferNotice | None:
-        offer = self._pool.open_offer(staff_id)
-        return None if offer is None else self._offer_notice(offer)
+    async def open_offer_notice(self, staff_id: str) -> OfferNotice | None:
+        async with self._store.transaction() as pool:
+            offer = pool.open_offer(staff_id)
+            return None if offer is None else self._offer_notice(offer)
 
-    def current_session(self, party_id: str) -> SessionStartedNotice | None:
-        session = self._pool.session_of(party_id)
+    async def current_session(self, party_id: str) -> SessionStartedNotice | None:
+        async with self._store.transaction() as pool:
+            session = pool.session_of(party_id)
         if session is None:
             return None
         return _started(
@@ -151,20 +160,20 @@ class Desk:
     async def set_presence(
         self, staff_id: str, status: StaffStatus, reason: AwayReason | None
     ) -> StaffStatusNotice:
-        async with self._lock:
-            now = self._now()
-            await self._apply(self._pool.set_presence(staff_id, status, now, reason))
-            presence = self._pool.presence(staff_id)
+        async with self._store.transaction() as pool:
+            events = pool.set_presence(staff_id, status, self._now(), reason)
+            await self._apply(pool, events)
+            presence = pool.presence(staff_id)
             assert presence is not None
             return self._status_notice(presence)
 
     async def accept(self, staff_id: str, offer_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.accept(staff_id, offer_id, self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.accept(staff_id, offer_id, self._now()))
 
     async def decline(self, staff_id: str, offer_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.decline(staff_id, offer_id, self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.decline(staff_id, offer_id, self._now()))
 
     # -- citizens -----------------------------------------------------------
 
@@ -175,37 +184,36 @@ class Desk:
 
         ``priority`` puts the request ahead of others: the hook for reservations.
         """
-        async with self._lock:
+        async with self._store.transaction() as pool:
             now = self._now()
             case = Case.open(self._make_id(), skill, now)
             # Check before storing so a refused request leaves nothing behind.
-            self._pool.check_can_request(citizen_id)
+            pool.check_can_request(citizen_id)
             await self._cases.add(case)
-            self._live[case.id] = case
-            await self._apply(
-                self._pool.request(citizen_id, case.id, skill, now, priority)
-            )
+            events = pool.request(citizen_id, case.id, skill, now, priority)
+            await self._apply(pool, events)
             entry = next(
-                (e for e in self._pool.queue(now) if e.citizen_id == citizen_id), None
+                (e for e in pool.queue(now) if e.citizen_id == citizen_id), None
             )
             return entry or QueueEntry(case.id, citizen_id, skill, 1, 0.0)
 
     async def cancel(self, citizen_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.cancel(citizen_id, self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.cancel(citizen_id, self._now()))
 
     async def citizen_left(self, citizen_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.citizen_left(citizen_id, self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.citizen_left(citizen_id, self._now()))
 
     # -- either side --------------------------------------------------------
 
     async def hang_up(self, party_id: str, room_id: str) -> None:
-        async with self._lock:
-            await self._apply(self._pool.hang_up(party_id, room_id, self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.hang_up(party_id, room_id, self._now()))
 
     async def connect_media(self, party_id: str, room_id: str, offer_sdp: str) -> str:
-        session = self._pool.session_of(party_id)
+        async with self._store.transaction() as pool:
+            session = pool.session_of(party_id)
         if session is None or session.room_id != room_id:
             raise NotInRoom(room_id, party_id)
         return await self._media.connect(room_id, party_id, offer_sdp)
@@ -213,36 +221,29 @@ class Desk:
     # -- time ---------------------------------------------------------------
 
     async def tick(self) -> None:
-        async with self._lock:
-            await self._apply(self._pool.tick(self._now()))
+        async with self._store.transaction() as pool:
+            await self._apply(pool, pool.tick(self._now()))
 
     async def run_timers(self) -> None:
-        """Lapse offers, end wrap-ups and grace periods on time; until cancelled."""
+        """Lapse offers, end wrap-ups and grace periods, refresh estimates."""
         while True:
             self._wake.clear()
             timeout = REFRESH_SECONDS
-            due = self._pool.next_deadline()
-            if due is not None:
-                until = (due - self._now()).total_seconds()
+            if self._next_deadline is not None:
+                until = (self._next_deadline - self._now()).total_seconds()
                 timeout = min(timeout, max(0.0, until))
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("timer tick failed; trying again later")
 
     # -- internals ----------------------------------------------------------
 
     def _now(self) -> datetime:
         return self._clock()
-
-    async def _case(self, case_id: str) -> Case:
-        case = self._live.get(case_id)
-        if case is None:
-            stored = await self._cases.get(case_id)
-            if stored is None:
-                raise LookupError(f"case {case_id} is not stored")
-            case = self._live[case_id] = stored
-        return case
 
     def _offer_notice(self, offer: Offer) -> OfferNotice:
         return OfferNotice(
@@ -260,40 +261,28 @@ class Desk:
             status=presence.status, reason=presence.reason, since=presence.since
         )
 
-    def _presence_notice(self, presence: StaffStatusChanged) -> StaffPresenceNotice:
+    @staticmethod
+    def _presence_notice(
+        pool: Pool, presence: StaffStatusChanged
+    ) -> StaffPresenceNotice:
         return StaffPresenceNotice(
             staff_id=presence.staff_id,
-            display_name=self._names.get(presence.staff_id, ""),
+            display_name=pool.name_of(presence.staff_id),
             status=presence.status,
             reason=presence.reason,
             since=presence.since,
         )
 
-    async def _apply(self, events: list[PoolEvent]) -> None:
+    async def _apply(self, pool: Pool, events: list[PoolEvent]) -> None:
         """Record events on their cases, store them, then tell the parties."""
         touched: dict[str, Case] = {}
         for event in events:
             await self._record(event, touched)
         for case in touched.values():
             await self._cases.save(case)
-            if case.end_reason is not None:
-                self._live.pop(case.id, None)
         for event in events:
-            await self._announce(event)
-        await self._announce_queue()
-        self._wake.set()
-
-    async def _announce_queue(self) -> None:
-        """Tell each waiting citizen whose position or estimate moved."""
-        entries = self._pool.queue(self._now())
-        waiting = {e.citizen_id for e in entries}
-        for gone in set(self._told) - waiting:
-            del self._told[gone]
-        for entry in entries:
-            bucket = _bucket(entry)
-            if self._told.get(entry.citizen_id) == bucket:
-                continue
-            self._told[entry.citizen_id] = bucket
+            await self._announce(pool, event)
+        for entry in pool.queue_changes(self._now(), ESTIMATE_STEP_SECONDS):
             await self._notifier.to_citizen(
                 entry.citizen_id,
                 "queue_position",
@@ -303,26 +292,35 @@ class Desk:
                     estimated_wait_seconds=entry.estimated_wait,
                 ),
             )
+        self._next_deadline = pool.next_deadline()
+        self._wake.set()
+
+    async def _case(self, case_id: str, touched: dict[str, Case]) -> Case:
+        case = touched.get(case_id) or await self._cases.get(case_id)
+        if case is None:
+            raise LookupError(f"case {case_id} is not stored")
+        touched[case_id] = case
+        return case
 
     async def _record(self, event: PoolEvent, touched: dict[str, Case]) -> None:
         match event:
             case OfferMade(offer):
-                case = await self._case(offer.case_id)
+                case = await self._case(offer.case_id, touched)
                 case.offer(offer.staff_id, offer.made_at)
             case OfferClosed(offer, kind, at):
-                case = await self._case(offer.case_id)
+                case = await self._case(offer.case_id, touched)
                 case.withdraw_offer(offer.staff_id, kind, at)
             case SessionStarted(session):
-                case = await self._case(session.case_id)
+                case = await self._case(session.case_id, touched)
                 case.answer(session.staff_id, session.started_at)
                 self._media.open_room(
                     session.room_id, (session.citizen_id, session.staff_id)
                 )
             case SessionEnded(session, reason, by, at):
-                case = await self._case(session.case_id)
+                case = await self._case(session.case_id, touched)
                 case.end(reason, by, at)
             case RequestEnded(case_id, _, reason, at):
-                case = await self._case(case_id)
+                case = await self._case(case_id, touched)
                 by = (
                     Party.SYSTEM
                     if reason is EndReason.DECLINED_BY_ALL
@@ -331,14 +329,15 @@ class Desk:
                 case.end(reason, by, at)
             case _:
                 return
-        touched[case.id] = case
 
-    async def _announce(self, event: PoolEvent) -> None:
+    async def _announce(self, pool: Pool, event: PoolEvent) -> None:
         n = self._notifier
         match event:
             case StaffStatusChanged():
                 await n.to_staff(event.staff_id, "status", self._status_notice(event))
-                await n.to_supervisors("staff_presence", self._presence_notice(event))
+                await n.to_supervisors(
+                    "staff_presence", self._presence_notice(pool, event)
+                )
             case OfferMade(offer):
                 await n.to_staff(offer.staff_id, "offer", self._offer_notice(offer))
             case OfferClosed(offer, kind, _):
@@ -349,8 +348,7 @@ class Desk:
                 )
             case SessionStarted(session):
                 interpreter = PeerInfo(
-                    role=Party.INTERPRETER,
-                    display_name=self._names.get(session.staff_id, ""),
+                    role=Party.INTERPRETER, display_name=pool.name_of(session.staff_id)
                 )
                 citizen = PeerInfo(role=Party.CITIZEN, display_name=CITIZEN_LABEL)
                 await n.to_citizen(

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from interpreter_pool.pool import Pool
 from signaling.protocol import Payload
+
+
+class PoolStore(Protocol):
+    """Where the pool lives between commands: this process, or Redis for many.
+
+    ``transaction`` yields the pool to read and change, holding it exclusively
+    until the block ends; the changes are kept unless the block raises.
+    """
+
+    def transaction(self) -> AbstractAsyncContextManager[Pool]: ...
+
+    async def close(self) -> None: ...
 
 
 class MediaRooms(Protocol):

@@ -205,7 +205,6 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(STAFF_NAMESPACE)
         self._runtime = runtime
-        self._tabs: dict[str, set[str]] = {}
 
     async def _staff(self, sid: str) -> str:
         async with self.session(sid) as session:
@@ -221,31 +220,25 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         async with self.session(sid) as session:
             session["staff_id"] = account.id
         await self.enter_room(sid, staff_room(account.id))
-        self._tabs.setdefault(account.id, set()).add(sid)
-        status = await desk.staff_connected(account)
+        status = await desk.staff_connected(account, sid)
         if status is not None:
             await self.emit("status", status.model_dump(mode="json"), to=sid)
-        offer = desk.open_offer_notice(account.id)
+        offer = await desk.open_offer_notice(account.id)
         if offer is not None:
             await self.emit("offer", offer.model_dump(mode="json"), to=sid)
-        session = desk.current_session(account.id)
+        session = await desk.current_session(account.id)
         if session is not None:  # a reload, or a reconnect within the grace period
             await self.emit("session_started", session.model_dump(mode="json"), to=sid)
         if account.role is StaffRole.SUPERVISOR:
             await self.enter_room(sid, SUPERVISORS_ROOM)
-            for presence in desk.everyone():
+            for presence in await desk.everyone():
                 await self.emit(
                     "staff_presence", presence.model_dump(mode="json"), to=sid
                 )
 
     async def on_disconnect(self, sid: str, reason: str = "") -> None:
         desk, _ = self._runtime()
-        staff_id = await self._staff(sid)
-        tabs = self._tabs.get(staff_id, set())
-        tabs.discard(sid)
-        if not tabs:
-            self._tabs.pop(staff_id, None)
-            await desk.staff_disconnected(staff_id)
+        await desk.staff_disconnected(await self._staff(sid), sid)
 
     async def on_set_presence(self, sid: str, data: Any = None) -> Ack:
         desk, _ = self._runtime()

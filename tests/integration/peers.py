@@ -47,10 +47,13 @@ class Party:
         self.namespace = namespace
         self.sio = socketio.AsyncClient(reconnection=False)
         self._queues: dict[str, asyncio.Queue[Any]] = {}
+        # Every event in arrival order, for clients that react to several kinds.
+        self.stream: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
         @self.sio.on("*", namespace=namespace)  # type: ignore[untyped-decorator]
         async def any_event(event: str, data: Any = None) -> None:
             self.queue(event).put_nowait(data)
+            self.stream.put_nowait((event, data))
 
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self._queues.setdefault(event, asyncio.Queue())
@@ -70,6 +73,19 @@ class Party:
 
     async def next(self, event: str, deadline: float = DEADLINE) -> Any:
         return await asyncio.wait_for(self.queue(event).get(), deadline)
+
+    async def next_of(
+        self, events: tuple[str, ...], deadline: float = DEADLINE
+    ) -> tuple[str, Any]:
+        """The next of ``events`` in arrival order (others are skipped)."""
+
+        async def find() -> tuple[str, Any]:
+            while True:
+                event, data = await self.stream.get()
+                if event in events:
+                    return event, data
+
+        return await asyncio.wait_for(find(), deadline)
 
     async def next_matching(
         self, event: str, key: str, value: Any, deadline: float = DEADLINE

@@ -23,7 +23,7 @@ OURS = {
 ALLOWED: dict[str, set[str]] = {
     "counseling": set(),
     "interpreter_pool": {"counseling"},
-    "storage": {"counseling"},
+    "storage": {"counseling", "interpreter_pool"},
     "rtc_server": set(),
     "recording": set(),
     # The signaling edge maps media errors to acks; it never builds rooms itself.

@@ -38,6 +38,7 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.pool import Pool, PoolRules, pick_longest_idle
+from interpreter_pool.state import dump, load
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
@@ -237,6 +238,21 @@ def test_a_stranger_cannot_hang_up_a_room() -> None:
     assert pool.session_of("c1") == room
 
 
+def test_a_staff_member_leaves_when_the_last_tab_closes() -> None:
+    pool = make_pool()
+    pool.staff_online("s1", frozenset({KSL}), at(0), "tab-1")
+    pool.staff_online("s1", frozenset({KSL}), at(1), "tab-2")
+    assert pool.staff_offline("s1", at(2), "tab-1") == []
+    assert pool.staff_status("s1") is StaffStatus.AWAY
+    pool.staff_offline("s1", at(3), "tab-2")
+    assert pool.staff_status("s1") is StaffStatus.OFFLINE
+
+
+def test_state_of_unknown_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version"):
+        load({"version": 99})
+
+
 def test_ids_are_128_bit_random_by_default() -> None:
     from interpreter_pool.pool import new_id
 
@@ -268,9 +284,11 @@ class PoolMachine(RuleBasedStateMachine):
         with contextlib.suppress(PoolError):
             command()  # type: ignore[operator]
 
-    @rule(staff_id=staff, skill=skills)
-    def online(self, staff_id: str, skill: Skill) -> None:
-        self.pool.staff_online(staff_id, frozenset({skill, KSL}), self.now())
+    tabs = st.sampled_from(["tab-1", "tab-2"])
+
+    @rule(staff_id=staff, skill=skills, tab=tabs)
+    def online(self, staff_id: str, skill: Skill, tab: str) -> None:
+        self.pool.staff_online(staff_id, frozenset({skill, KSL}), self.now(), tab)
 
     @rule(staff_id=staff, available=st.booleans())
     def availability(self, staff_id: str, available: bool) -> None:
@@ -278,9 +296,9 @@ class PoolMachine(RuleBasedStateMachine):
         reason = None if available else AwayReason.BREAK
         self._try(lambda: self.pool.set_presence(staff_id, status, self.now(), reason))
 
-    @rule(staff_id=staff)
-    def offline(self, staff_id: str) -> None:
-        self.pool.staff_offline(staff_id, self.now())
+    @rule(staff_id=staff, tab=tabs)
+    def offline(self, staff_id: str, tab: str) -> None:
+        self.pool.staff_offline(staff_id, self.now(), tab)
 
     @rule(citizen=citizens, skill=skills, priority=st.booleans())
     def ask(self, citizen: str, skill: Skill, priority: bool) -> None:
@@ -304,6 +322,13 @@ class PoolMachine(RuleBasedStateMachine):
     def wait(self, seconds: int) -> None:
         self.clock += seconds
         self.pool.tick(at(self.clock))
+
+    @rule()
+    def round_trip(self) -> None:
+        """What a shared store does between commands: dump, then load."""
+        snapshot = dump(self.pool)
+        self.pool = load(snapshot, self.pool.rules, self.pool._make_id)
+        assert dump(self.pool) == snapshot
 
     @rule(party=st.sampled_from(["c1", "c2", "s1", "s2"]))
     def hang_up(self, party: str) -> None:

@@ -1,0 +1,161 @@
+"""The pool as plain JSON-ready data, so a shared store can hold it between commands."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from counseling.services import Skill
+from interpreter_pool.estimate import HandleTimes
+from interpreter_pool.events import AwayReason, Offer, Session, StaffStatus
+from interpreter_pool.pool import Pool, PoolRules, _Request, _Staff, new_id
+
+VERSION = 1
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _skill(value: str | None) -> Skill | None:
+    return None if value is None else Skill.parse(value)
+
+
+def dump(pool: Pool) -> dict[str, Any]:
+    """Everything the pool knows, as JSON-ready data."""
+    return {
+        "version": VERSION,
+        "staff": {
+            sid: {
+                "skills": sorted(str(k) for k in s.skills),
+                "status": s.status.value,
+                "since": _time(s.since),
+                "idle_since": _time(s.idle_since),
+                "reason": None if s.reason is None else s.reason.value,
+                "name": s.name,
+                "connections": sorted(s.connections),
+                "offer_id": s.offer_id,
+                "room_id": s.room_id,
+                "missed": s.missed,
+                "wrap_up_until": _time(s.wrap_up_until),
+                "wrap_up_skill": None
+                if s.wrap_up_skill is None
+                else str(s.wrap_up_skill),
+                "grace_until": _time(s.grace_until),
+            }
+            for sid, s in pool._staff.items()
+        },
+        "waiting": [
+            {
+                "case_id": r.case_id,
+                "citizen_id": r.citizen_id,
+                "skill": str(r.skill),
+                "asked_at": _time(r.asked_at),
+                "priority": r.priority,
+                "declined_by": sorted(r.declined_by),
+                "offer_id": r.offer_id,
+                "told": None if r.told is None else list(r.told),
+            }
+            for r in pool._waiting
+        ],
+        "offers": [
+            {
+                "id": o.id,
+                "case_id": o.case_id,
+                "staff_id": o.staff_id,
+                "skill": str(o.skill),
+                "made_at": _time(o.made_at),
+                "expires_at": _time(o.expires_at),
+            }
+            for o in pool._offers.values()
+        ],
+        "sessions": [
+            {
+                "room_id": x.room_id,
+                "case_id": x.case_id,
+                "citizen_id": x.citizen_id,
+                "staff_id": x.staff_id,
+                "skill": str(x.skill),
+                "started_at": _time(x.started_at),
+            }
+            for x in pool._sessions.values()
+        ],
+        "handle": {str(k): list(v) for k, v in pool._times._handle.items()},
+        "wrap_up": {str(k): list(v) for k, v in pool._times._wrap_up.items()},
+    }
+
+
+def load(
+    data: dict[str, Any],
+    rules: PoolRules | None = None,
+    make_id: Callable[[], str] = new_id,
+) -> Pool:
+    """A pool in the state ``dump`` wrote; unknown versions are refused."""
+    if data.get("version") != VERSION:
+        raise ValueError(f"pool state version {data.get('version')!r} is unknown")
+    pool = Pool(rules, make_id)
+    for sid, s in data["staff"].items():
+        pool._staff[sid] = _Staff(
+            skills=frozenset(Skill.parse(k) for k in s["skills"]),
+            status=StaffStatus(s["status"]),
+            since=_at(s["since"]),
+            idle_since=_at(s["idle_since"]),
+            reason=None if s["reason"] is None else AwayReason(s["reason"]),
+            name=s["name"],
+            connections=set(s["connections"]),
+            offer_id=s["offer_id"],
+            room_id=s["room_id"],
+            missed=s["missed"],
+            wrap_up_until=_parse(s["wrap_up_until"]),
+            wrap_up_skill=_skill(s["wrap_up_skill"]),
+            grace_until=_parse(s["grace_until"]),
+        )
+    for r in data["waiting"]:
+        pool._waiting.append(
+            _Request(
+                case_id=r["case_id"],
+                citizen_id=r["citizen_id"],
+                skill=Skill.parse(r["skill"]),
+                asked_at=_at(r["asked_at"]),
+                priority=r["priority"],
+                declined_by=set(r["declined_by"]),
+                offer_id=r["offer_id"],
+                told=None if r["told"] is None else (r["told"][0], r["told"][1]),
+            )
+        )
+    for o in data["offers"]:
+        offer = Offer(
+            o["id"],
+            o["case_id"],
+            o["staff_id"],
+            Skill.parse(o["skill"]),
+            _at(o["made_at"]),
+            _at(o["expires_at"]),
+        )
+        pool._offers[offer.id] = offer
+    for x in data["sessions"]:
+        session = Session(
+            x["room_id"],
+            x["case_id"],
+            x["citizen_id"],
+            x["staff_id"],
+            Skill.parse(x["skill"]),
+            _at(x["started_at"]),
+        )
+        pool._sessions[session.room_id] = session
+    times: HandleTimes = pool._times
+    for key, values in data["handle"].items():
+        times._handle[Skill.parse(key)] = deque(values, maxlen=times._keep)
+    for key, values in data["wrap_up"].items():
+        times._wrap_up[Skill.parse(key)] = deque(values, maxlen=times._keep)
+    return pool

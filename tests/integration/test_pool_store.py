@@ -1,0 +1,101 @@
+"""One contract for both pool stores: in this process, and in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from counseling.services import Language, Service, Skill
+from interpreter_pool.events import StaffStatus
+from interpreter_pool.pool import PoolRules
+from interpreter_pool.state import dump, load
+from signaling.ports import PoolStore
+from storage.pool_store import MemoryPoolStore, RedisPoolStore
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[PoolStore]:
+    if request.param == "memory":
+        yield MemoryPoolStore(PoolRules())
+        return
+    redis = RedisPoolStore(REDIS_URL, PoolRules(), key=f"test-{secrets.token_hex(6)}")
+    try:
+        yield redis
+    finally:
+        await redis.reset()
+        await redis.close()
+
+
+async def test_changes_in_a_transaction_are_there_in_the_next(store: PoolStore) -> None:
+    async with store.transaction() as pool:
+        pool.staff_online("s1", frozenset({KSL}), NOW, "tab-1", "Kim")
+        pool.set_presence("s1", StaffStatus.AVAILABLE, NOW)
+        pool.request("c1", "case-1", KSL, NOW)
+    async with store.transaction() as pool:
+        assert pool.staff_status("s1") is StaffStatus.OFFERED
+        assert pool.name_of("s1") == "Kim"
+        offer = pool.open_offer("s1")
+        assert offer is not None
+        assert offer.case_id == "case-1"
+
+
+async def test_transactions_take_turns(store: PoolStore) -> None:
+    order: list[str] = []
+
+    async def command(name: str) -> None:
+        async with store.transaction() as pool:
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            pool.request(name, f"case-{name}", KSL, NOW)
+            order.append(f"{name} out")
+
+    await asyncio.gather(*(command(f"c{i}") for i in range(4)))
+    for i in range(0, len(order), 2):
+        assert order[i].split()[0] == order[i + 1].split()[0], order
+    async with store.transaction() as pool:
+        assert sorted(e.citizen_id for e in pool.queue(NOW)) == ["c0", "c1", "c2", "c3"]
+
+
+async def test_redis_discards_a_transaction_that_raises() -> None:
+    store = RedisPoolStore(REDIS_URL, key=f"test-{secrets.token_hex(6)}")
+
+    async def failing_command() -> None:
+        async with store.transaction() as pool:
+            pool.request("c1", "case-1", KSL, NOW)
+            raise RuntimeError("storage failed after the pool changed")
+
+    try:
+        with pytest.raises(RuntimeError):
+            await failing_command()
+        async with store.transaction() as pool:
+            assert pool.queue(NOW) == []
+    finally:
+        await store.reset()
+        await store.close()
+
+
+async def test_two_stores_on_one_redis_share_one_pool() -> None:
+    key = f"test-{secrets.token_hex(6)}"
+    first, second = (
+        RedisPoolStore(REDIS_URL, key=key),
+        RedisPoolStore(REDIS_URL, key=key),
+    )
+    try:
+        async with first.transaction() as pool:
+            pool.request("c1", "case-1", KSL, NOW)
+        async with second.transaction() as pool:
+            assert pool.position("c1") == 1
+            snapshot = dump(pool)
+        assert dump(load(snapshot)) == snapshot
+    finally:
+        await first.reset()
+        await first.close()
+        await second.close()
