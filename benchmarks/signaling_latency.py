@@ -24,6 +24,7 @@ import aiohttp
 import socketio
 
 from signaling.auth import COOKIE_NAME
+from tests.around_the_clock import open_around_the_clock
 
 PASSWORD = "benchmark-password"
 DEADLINE = 20.0
@@ -103,6 +104,9 @@ class DasanServer:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(DASAN_DEMO_PASSWORD=PASSWORD, DASAN_LOG_LEVEL="WARNING")
+        # Measure at any hour: open every service all day around today.
+        hours = open_around_the_clock(self.data_dir / "hours.toml")
+        env.update(DASAN_HOURS_FILE=str(hours))
         return env
 
     async def add_interpreter(self, username: str) -> None:

@@ -311,6 +311,22 @@ class ServiceClosed(CounselingError):
         self.next_open = next_open
 
 
+class ClosingSoon(ServiceClosed):
+    """Open now, but the estimated wait runs past closing time."""
+
+    code = "closing_soon"
+
+    def __init__(
+        self, service: Service, closes_at: datetime, next_open: datetime | None
+    ) -> None:
+        super().__init__(service, next_open)
+        self.args = (
+            f"{service.value} closes at {closes_at:%H:%M} before your turn would "
+            f"come; {self.args[0].split('; ', 1)[1]}",
+        )
+        self.closes_at = closes_at
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceHours:
     """Answers whether a service is open at a moment, and when it next opens or closes.

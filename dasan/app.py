@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import socketio
 from aiohttp import web
@@ -25,6 +26,7 @@ from signaling.ports import PoolStore
 from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
+from storage.hours_file import CenterCalendar
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
 from storage.sql import SqlCaseRepository, SqlLoginSessions, SqlStaffDirectory
 
@@ -99,7 +101,18 @@ def create_app(settings: Settings) -> web.Application:
         passwords = Passwords()
         media = MediaServer(ice_servers=settings.ice_servers)
         store = pool_store(settings)
-        desk = Desk(store, cases, media, SocketNotifier(sio))
+        calendar = CenterCalendar(
+            settings.exceptions_path, ZoneInfo(settings.center_tz)
+        )
+        calendar.hours()  # a bad closures file stops the start, naming the entry
+        desk = Desk(
+            store,
+            cases,
+            media,
+            SocketNotifier(sio),
+            hours=calendar.hours,
+            refuse_past_close=settings.refuse_past_close,
+        )
         interrupted = await desk.close_interrupted()
         if interrupted:
             log.warning("closed %d cases left open by the previous run", interrupted)
@@ -114,7 +127,7 @@ def create_app(settings: Settings) -> web.Application:
         )
         app[RUNTIME] = Runtime(database, cases, desk, auth, media, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
-            auth, cases, settings.cookie_secure, int(ttl.total_seconds())
+            auth, cases, settings.cookie_secure, int(ttl.total_seconds()), calendar
         )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
         try:

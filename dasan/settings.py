@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from interpreter_pool.pool import PoolRules
 
@@ -43,6 +44,9 @@ class Settings:
     session_ttl_hours: float = 12.0
     cookie_secure: bool = False
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
+    center_tz: str = "Asia/Seoul"
+    hours_file: Path | None = None
+    refuse_past_close: bool = True
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -85,8 +89,19 @@ class Settings:
             raise SettingsError(
                 "redis_prefix", self.redis_prefix, "letters, digits, - _"
             )
+        try:
+            ZoneInfo(self.center_tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                "center_tz", self.center_tz, "not a time zone"
+            ) from None
         if self.demo_password is not None and len(self.demo_password) < 8:
             raise SettingsError("demo_password", "***", "must be 8 characters or more")
+
+    @property
+    def exceptions_path(self) -> Path:
+        """The closures and special openings file: settable, or in the data folder."""
+        return self.hours_file or self.data_dir / "hours.toml"
 
     def pool_rules(self) -> PoolRules:
         return PoolRules(
@@ -124,7 +139,7 @@ def _parse(name: str, kind: str, raw: str) -> Any:
             if low in ("0", "false", "no", "off"):
                 return False
             raise ValueError("expected true or false")
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(raw)
         if kind.startswith("tuple"):
             return tuple(part.strip() for part in raw.split(",") if part.strip())

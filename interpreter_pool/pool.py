@@ -181,6 +181,13 @@ class Pool:
                 )
         return entries
 
+    def estimate_for_new(self, skill: Skill, now: datetime) -> float | None:
+        """Seconds a request for ``skill`` made now would wait; None: nobody on duty."""
+        waiting = sum(1 for r in self._waiting if r.skill == skill)
+        turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
+        starts = estimate_starts(self._free_in(skill, now), waiting + 1, turnaround)
+        return starts[-1] if starts else None
+
     def queue_changes(self, now: datetime, step: float) -> list[QueueEntry]:
         """Entries whose position or estimate (in ``step`` seconds) changed since
         they were last returned here: what waiting citizens should be told."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from counseling.cases import Case, EndReason, Party
+from counseling.hours import ClosingSoon, ServiceHours
 from counseling.ports import CaseRepository
-from counseling.services import Skill
+from counseling.services import Service, Skill
 from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.errors import NotInRoom
 from interpreter_pool.events import (
@@ -41,6 +42,7 @@ from signaling.protocol import (
     PeerReconnecting,
     QueuePosition,
     RequestEndedNotice,
+    ServiceClosingNotice,
     SessionEndedNotice,
     SessionStartedNotice,
     StaffPresenceNotice,
@@ -54,6 +56,7 @@ CITIZEN_LABEL = "Citizen"
 ESTIMATE_STEP_SECONDS = 10.0
 # How often estimates are refreshed while nothing else happens.
 REFRESH_SECONDS = 15.0
+CLOSING_WARNING = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:
@@ -84,9 +87,14 @@ class Desk:
         cases: CaseRepository,
         media: MediaRooms,
         notifier: Notifier,
+        hours: Callable[[], ServiceHours] | None = None,
         clock: Callable[[], datetime] = utc_now,
         make_id: Callable[[], str] = new_id,
+        refuse_past_close: bool = True,
     ) -> None:
+        self._hours = hours
+        self._refuse_past_close = refuse_past_close
+        self._warned: set[tuple[Service, datetime]] = set()
         self._store = store
         self._cases = cases
         self._media = media
@@ -189,6 +197,7 @@ class Desk:
             case = Case.open(self._make_id(), skill, now)
             # Check before storing so a refused request leaves nothing behind.
             pool.check_can_request(citizen_id)
+            self._check_hours(pool, skill, now)
             await self._cases.add(case)
             events = pool.request(citizen_id, case.id, skill, now, priority)
             await self._apply(pool, events)
@@ -237,6 +246,7 @@ class Desk:
             except TimeoutError:
                 try:
                     await self.tick()
+                    await self.warn_closing()
                 except Exception:
                     log.exception("timer tick failed; trying again later")
 
@@ -244,6 +254,45 @@ class Desk:
 
     def _now(self) -> datetime:
         return self._clock()
+
+    def _check_hours(self, pool: Pool, skill: Skill, now: datetime) -> None:
+        """Refuse outside the service's hours, or when the wait runs past closing."""
+        if self._hours is None:
+            return
+        hours = self._hours()
+        hours.ensure_open(skill.service, now)
+        closes_at = hours.next_close(skill.service, now)
+        wait = pool.estimate_for_new(skill, now)
+        if not self._refuse_past_close or closes_at is None or wait is None:
+            return
+        if now + timedelta(seconds=wait) >= closes_at:
+            next_open = hours.next_open(skill.service, closes_at)
+            raise ClosingSoon(
+                skill.service,
+                closes_at.astimezone(hours.tz),
+                None if next_open is None else next_open.astimezone(hours.tz),
+            )
+
+    async def warn_closing(self) -> None:
+        """Tell staff ten minutes ahead that their service closes."""
+        if self._hours is None:
+            return
+        hours, now = self._hours(), self._now()
+        for service in Service:
+            closes_at = hours.next_close(service, now)
+            if closes_at is None or closes_at - now > CLOSING_WARNING:
+                continue
+            if (service, closes_at) in self._warned:
+                continue
+            self._warned = {w for w in self._warned if w[1] > now}
+            self._warned.add((service, closes_at))
+            await self._notifier.to_service_staff(
+                service,
+                "service_closing",
+                ServiceClosingNotice(
+                    service=service, closes_at=closes_at.astimezone(hours.tz)
+                ),
+            )
 
     def _offer_notice(self, offer: Offer) -> OfferNotice:
         return OfferNotice(

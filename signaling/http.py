@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from counseling.cases import Case
+from counseling.hours import CalendarException, DayKind, ServiceHours, parse_exceptions
 from counseling.ports import CaseRepository
-from counseling.services import LANGUAGES_BY_SERVICE
+from counseling.services import LANGUAGES_BY_SERVICE, Service
 from counseling.staff import StaffAccount, StaffRole
 from signaling.auth import COOKIE_NAME, Authenticator, AuthError
 
@@ -24,12 +26,21 @@ audit = logging.getLogger("dasan.audit")
 CASE_ID = r"[0-9a-f]{32}"
 
 
+class Calendar(Protocol):
+    """The center's current hours, and the operators' exceptions to them."""
+
+    def hours(self) -> ServiceHours: ...
+
+    def replace_exceptions(self, exceptions: Iterable[CalendarException]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HttpRuntime:
     auth: Authenticator
     cases: CaseRepository
     cookie_secure: bool
     session_ttl_seconds: int
+    calendar: Calendar
 
 
 RUNTIME = web.AppKey("http_runtime", HttpRuntime)
@@ -113,18 +124,94 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def service_status(
+    hours: ServiceHours, service: Service, now: datetime
+) -> dict[str, Any]:
+    """Open or closed now, when that changes, and why when an exception applies."""
+    local = now.astimezone(hours.tz)
+    exception = hours.exception_on(service, local.date())
+    open_now = hours.is_open(service, now)
+    return {
+        "open": open_now,
+        "closes_at": _iso_in(hours.next_close(service, now), hours)
+        if open_now
+        else None,
+        "next_open": None
+        if open_now
+        else _iso_in(hours.next_open(service, now), hours),
+        "note": None if exception is None else exception.reason,
+    }
+
+
+def _iso_in(moment: datetime | None, hours: ServiceHours) -> str | None:
+    return None if moment is None else moment.astimezone(hours.tz).isoformat()
+
+
 async def services(request: web.Request) -> web.Response:
+    hours = request.app[RUNTIME].calendar.hours()
+    now = datetime.now(UTC)
     return web.json_response(
         {
+            "time_zone": hours.tz.key,
             "services": [
                 {
                     "service": service.value,
                     "languages": sorted(lang.value for lang in langs),
                 }
+                | service_status(hours, service, now)
                 for service, langs in LANGUAGES_BY_SERVICE.items()
-            ]
+            ],
         }
     )
+
+
+async def supervisor(request: web.Request) -> StaffAccount | web.Response:
+    account = await signed_in(request)
+    if account is None:
+        return error(401, "not_signed_in", "sign in to the staff console")
+    if account.role is not StaffRole.SUPERVISOR:
+        return error(403, "forbidden", "only supervisors change operating hours")
+    return account
+
+
+def hours_body(hours: ServiceHours) -> dict[str, Any]:
+    return {
+        "time_zone": hours.tz.key,
+        "weekly": {
+            service.value: {
+                kind.value: [str(w) for w in weekly.on(kind)] for kind in DayKind
+            }
+            for service, weekly in hours.weekly.items()
+        },
+        "exceptions": [e.to_data() for e in hours.exceptions],
+    }
+
+
+async def get_hours(request: web.Request) -> web.Response:
+    checked = await supervisor(request)
+    if isinstance(checked, web.Response):
+        return checked
+    return web.json_response(hours_body(request.app[RUNTIME].calendar.hours()))
+
+
+async def put_exceptions(request: web.Request) -> web.Response:
+    checked = await supervisor(request)
+    if isinstance(checked, web.Response):
+        return checked
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "invalid_payload", 'send JSON: {"exceptions": [...]}')
+    if not isinstance(body, dict) or set(body) != {"exceptions"}:
+        return error(400, "invalid_payload", 'send JSON: {"exceptions": [...]}')
+    try:
+        exceptions = parse_exceptions(body["exceptions"])
+    except ValueError as exc:
+        return error(400, "invalid_payload", str(exc))
+    calendar = request.app[RUNTIME].calendar
+    calendar.replace_exceptions(exceptions)
+    audit.info("staff %s set %d hours exceptions", checked.id, len(exceptions))
+    return web.json_response(hours_body(calendar.hours()))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -225,6 +312,8 @@ def add_routes(app: web.Application, static_dir: Path, vendor_dir: Path) -> None
     app.middlewares.append(security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/services", services)
+    app.router.add_get("/api/hours", get_hours)
+    app.router.add_put("/api/hours/exceptions", put_exceptions)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/me", me)

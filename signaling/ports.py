@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from counseling.services import Service
 from interpreter_pool.pool import Pool
 from signaling.protocol import Payload
 
@@ -37,3 +38,7 @@ class Notifier(Protocol):
     async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None: ...
 
     async def to_supervisors(self, event: str, payload: Payload) -> None: ...
+
+    async def to_service_staff(
+        self, service: Service, event: str, payload: Payload
+    ) -> None: ...

@@ -79,6 +79,17 @@ class SetPresence(Payload):
 class ErrorBody(Payload):
     code: str = Field(description="Stable, machine-readable error code")
     message: str = Field(description="A sentence a person can read")
+    next_open: AwareDatetime | None = Field(
+        default=None,
+        description="service_closed and closing_soon: when the service next opens",
+    )
+
+
+class ServiceClosingNotice(Payload):
+    """To staff with the skill: their service closes soon (ten minutes ahead)."""
+
+    service: Service
+    closes_at: AwareDatetime
 
 
 class ErrorAck(Payload):
@@ -223,7 +234,13 @@ EVENTS: tuple[EventSpec, ...] = (
         RequestInterpreter,
         "Ask for an interpreter; opens a case.",
         RequestAck,
-        (*_BAD, ErrorCode.UNKNOWN_SERVICE.value, "already_waiting"),
+        (
+            *_BAD,
+            ErrorCode.UNKNOWN_SERVICE.value,
+            "already_waiting",
+            "service_closed",
+            "closing_soon",
+        ),
     ),
     EventSpec(
         _C,
@@ -334,6 +351,13 @@ EVENTS: tuple[EventSpec, ...] = (
         (*_BAD, "not_in_room"),
     ),
     EventSpec(_S, "status", _OUT, StaffStatusNotice, "Your presence changed."),
+    EventSpec(
+        _S,
+        "service_closing",
+        _OUT,
+        ServiceClosingNotice,
+        "Your service closes in ten minutes; sessions in progress go on.",
+    ),
     EventSpec(
         _S,
         "staff_presence",

@@ -11,7 +11,8 @@ import socketio
 from pydantic import ValidationError
 
 from counseling.errors import CounselingError
-from counseling.services import Skill
+from counseling.hours import ServiceClosed
+from counseling.services import Service, Skill
 from counseling.staff import StaffRole
 from interpreter_pool.errors import PoolError
 from interpreter_pool.events import StaffStatus
@@ -80,6 +81,11 @@ async def guarded(
         return validation_ack(exc)
     try:
         return await handler(payload)
+    except ServiceClosed as exc:
+        return ErrorAck(
+            ok=False,
+            error=ErrorBody(code=exc.code, message=str(exc), next_open=exc.next_open),
+        ).model_dump(mode="json")
     except (PoolError, MediaError, CounselingError) as exc:
         return error_ack(exc.code, str(exc))
     except Exception:
@@ -109,6 +115,16 @@ class SocketNotifier:
             namespace=STAFF_NAMESPACE,
         )
 
+    async def to_service_staff(
+        self, service: Service, event: str, payload: Payload
+    ) -> None:
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=service_room(service),
+            namespace=STAFF_NAMESPACE,
+        )
+
     async def to_supervisors(self, event: str, payload: Payload) -> None:
         await self._sio.emit(
             event,
@@ -124,6 +140,10 @@ def citizen_room(citizen_id: str) -> str:
 
 def staff_room(staff_id: str) -> str:
     return f"staff:{staff_id}"
+
+
+def service_room(service: Service) -> str:
+    return f"service:{service.value}"
 
 
 def session_token(environ: dict[str, Any]) -> str | None:
@@ -220,6 +240,8 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         async with self.session(sid) as session:
             session["staff_id"] = account.id
         await self.enter_room(sid, staff_room(account.id))
+        for service in {skill.service for skill in account.skills}:
+            await self.enter_room(sid, service_room(service))
         status = await desk.staff_connected(account, sid)
         if status is not None:
             await self.emit("status", status.model_dump(mode="json"), to=sid)

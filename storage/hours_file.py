@@ -5,13 +5,21 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import holidays
 
-from counseling.hours import CalendarException, parse_exceptions
+from counseling.hours import (
+    DEFAULT_WEEKLY,
+    CalendarException,
+    ServiceHours,
+    WeeklyHours,
+    parse_exceptions,
+)
+from counseling.services import Service
 
 
 def korean_holidays(years: range | None = None) -> Callable[[date], bool]:
@@ -94,3 +102,47 @@ def _string(text: str) -> str:
         else:
             escaped.append(char)
     return '"' + "".join(escaped) + '"'
+
+
+class CenterCalendar:
+    """The center's hours as they stand now: weekly windows, Korean holidays and
+    the exceptions file, re-read whenever the file changes (no restart needed)."""
+
+    def __init__(
+        self,
+        path: Path,
+        tz: ZoneInfo,
+        weekly: Mapping[Service, WeeklyHours] = DEFAULT_WEEKLY,
+        holidays: Callable[[date], bool] | None = None,
+    ) -> None:
+        self.path = path
+        self._tz = tz
+        self._weekly = weekly
+        self._holidays = holidays or korean_holidays()
+        self._stamp: tuple[int, int] | None = None
+        self._hours = ServiceHours(tz, weekly, self._holidays, ())
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def hours(self) -> ServiceHours:
+        """The current hours; a bad file keeps the last good ones (and raises)."""
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            exceptions = load_exceptions(self.path)
+            self._hours = ServiceHours(
+                self._tz, self._weekly, self._holidays, exceptions
+            )
+            self._stamp = stamp
+        return self._hours
+
+    def replace_exceptions(self, exceptions: Iterable[CalendarException]) -> None:
+        """Write a new list of exceptions and use it at once."""
+        kept = tuple(exceptions)
+        save_exceptions(self.path, kept)
+        self._hours = ServiceHours(self._tz, self._weekly, self._holidays, kept)
+        self._stamp = self._file_stamp()

@@ -28,6 +28,8 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
+from tests.around_the_clock import open_around_the_clock
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 DEMO_PASSWORD = "e2e-demo-password-0123"
@@ -122,7 +124,13 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningSe
     data_dir = tmp_path / "data"
     log = tmp_path / "server.log"
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DASAN_DEMO_PASSWORD": DEMO_PASSWORD}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    hours = open_around_the_clock(data_dir / "hours.toml")
+    env = {
+        **os.environ,
+        "DASAN_DEMO_PASSWORD": DEMO_PASSWORD,
+        "DASAN_HOURS_FILE": str(hours),
+    }
     command = [dasan_command(), "serve", "--demo", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--data-dir", str(data_dir)]
     with log.open("wb") as out:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from dasan.app import RUNTIME, create_app
 from dasan.settings import Settings
 from signaling.auth import COOKIE_NAME
+from tests.around_the_clock import open_around_the_clock
 from tests.pg import fresh_database_url
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -28,8 +29,12 @@ async def start_server(
     database_url: str | None = None,
     **overrides: Any,
 ) -> TestServer:
+    hours = overrides.pop("hours_file", None) or open_around_the_clock(
+        tmp_path / "hours.toml"
+    )
     settings = Settings(
         data_dir=tmp_path,
+        hours_file=hours,
         database_url=database_url,
         demo=True,
         demo_password=DEMO_PASSWORD,

@@ -24,6 +24,7 @@ import aiohttp
 
 from storage.database import open_database
 from storage.sql import SqlCaseRepository
+from tests.around_the_clock import open_around_the_clock
 from tests.integration.peers import Party
 from tests.pg import fresh_database_url
 
@@ -166,6 +167,7 @@ async def test_two_processes_never_assign_anyone_twice(tmp_path: Path) -> None:
             "DASAN_WRAP_UP_SECONDS": "0",
             "DASAN_RECONNECT_GRACE_SECONDS": "2",
             "DASAN_LOG_LEVEL": "WARNING",
+            "DASAN_HOURS_FILE": str(open_around_the_clock(tmp_path / "hours.toml")),
         }
         for i in range(INTERPRETERS):
             adding = await asyncio.create_subprocess_exec(

@@ -287,6 +287,28 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
     (protocol.PeerReconnecting, {"room_id": ROOM, "deadline": "soon"}, False),
     (protocol.PeerReconnected, {"room_id": ROOM}, True),
     (
+        protocol.ServiceClosingNotice,
+        {"service": "sign_language", "closes_at": "2026-11-26T22:00:00+09:00"},
+        True,
+    ),
+    (
+        protocol.ServiceClosingNotice,
+        {"service": "sign_language", "closes_at": "22:00"},
+        False,
+    ),
+    (
+        protocol.ErrorAck,
+        {
+            "ok": False,
+            "error": {
+                "code": "service_closed",
+                "message": "sign_language is closed",
+                "next_open": "2026-11-27T09:00:00+09:00",
+            },
+        },
+        True,
+    ),
+    (
         protocol.StaffPresenceNotice,
         {
             "staff_id": CASE,

@@ -1,7 +1,7 @@
 // The citizen page: choose a service, turn on the camera, wait in line, talk, hang up.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
-import { MessageArea, clearMessage, endonym, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import { MessageArea, clearMessage, endonym, formatMoment, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { MediaProblem, openCamera, webRtcProblem } from './media.js';
 import { API, CITIZEN, DEFAULT_SERVICES, END_REASON, LANGUAGE, NAMESPACE, PARTY, emitWithAck } from './protocol.js';
 
@@ -14,6 +14,7 @@ const ui = {
   languageField: $('language-field'),
   language: $('language'),
   cameraNote: $('camera-note'),
+  serviceHours: $('service-hours'),
   startCamera: $('start-camera'),
   ask: $('ask'),
   askHint: $('ask-hint'),
@@ -35,6 +36,7 @@ const state = {
   socket: null,
   connected: false,
   services: DEFAULT_SERVICES,
+  timeZone: 'Asia/Seoul', // the center's, from /api/services
   localStream: null,
   caseId: null,
   cancelling: false,
@@ -99,6 +101,28 @@ function renderLanguageOptions() {
   // A service offered in one language (sign language: KSL) needs no choice.
   ui.languageField.hidden = languages.length < 2;
   setMessage(ui.ask, `citizen.ask.${service}`);
+  renderHours();
+}
+
+/** Open or closed, and until or from when, before the citizen asks. */
+function renderHours() {
+  const entry = selectedService();
+  if (typeof entry.open !== 'boolean') {
+    clearMessage(ui.serviceHours);
+    return;
+  }
+  const when = (iso) => formatMoment(iso, state.timeZone);
+  let text;
+  if (entry.open) {
+    text = entry.closes_at ? t('hours.open_until', { when: when(entry.closes_at) }) : t('hours.open');
+  } else {
+    text = entry.next_open ? t('hours.closed', { when: when(entry.next_open) }) : t('hours.closed_unknown');
+  }
+  if (entry.note) {
+    text = `${text} ${t('hours.note', { note: entry.note })}`;
+  }
+  ui.serviceHours.textContent = text;
+  ui.serviceHours.dataset.open = String(entry.open);
 }
 
 async function loadServices() {
@@ -110,6 +134,9 @@ async function loadServices() {
     const body = await response.json();
     if (Array.isArray(body.services) && body.services.length > 0) {
       state.services = body.services;
+    }
+    if (typeof body.time_zone === 'string') {
+      state.timeZone = body.time_zone;
     }
   } catch {
     errors.show('error.services_unavailable');
@@ -207,8 +234,12 @@ async function ask(event) {
       ui.cancel.focus();
     }
   } catch (err) {
+    if (err.nextOpen) {
+      err.params = { when: formatMoment(err.nextOpen, state.timeZone) };
+    }
     errors.showError(err);
     setStatus('citizen.status.ready');
+    loadServices(); // the hours may have changed since the page loaded
   } finally {
     renderCamera();
   }
@@ -389,6 +420,12 @@ async function main() {
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
 
   await loadServices();
+  // Opening and closing times pass while the page stays open.
+  setInterval(() => {
+    if (state.view === 'choose') {
+      loadServices();
+    }
+  }, 60_000);
   const problem = webRtcProblem();
   if (problem) {
     errors.show(`media.${problem}`);

@@ -217,7 +217,7 @@ export class MessageArea {
   /** Explain a {code, message} error from an ack (AckError). */
   showError(err) {
     const { key, params } = errorMessage(err.code, err.message);
-    this.show(key, params, err.code);
+    this.show(key, { ...params, ...(err.params || {}) }, err.code);
   }
 
   clear(...onlyCodes) {
@@ -225,5 +225,22 @@ export class MessageArea {
       delete this.element.dataset.code;
       clearMessage(this.element);
     }
+  }
+}
+
+/** A moment shown in the reader's language, in the center's time zone. */
+export function formatMoment(iso, timeZone) {
+  const options = {
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  };
+  try {
+    return new Intl.DateTimeFormat(currentLocale(), { ...options, timeZone }).format(new Date(iso));
+  } catch {
+    return new Intl.DateTimeFormat(currentLocale(), options).format(new Date(iso));
   }
 }

@@ -36,6 +36,7 @@ export const STAFF = Object.freeze({
   }),
   on: Object.freeze({
     STATUS: 'status', // {status, reason|null, since}
+    SERVICE_CLOSING: 'service_closing', // {service, closes_at}: ten minutes before closing
     STAFF_PRESENCE: 'staff_presence', // supervisors: {staff_id, display_name, status, reason, since}
     OFFER: 'offer', // {offer_id, case_id, service, language, expires_at, timeout_seconds}
     OFFER_CLOSED: 'offer_closed', // {offer_id, reason}
@@ -138,6 +139,9 @@ export const ERROR_CODE = Object.freeze({
   NOT_IN_ROOM: 'not_in_room',
   NOT_ON_DUTY: 'not_on_duty',
   IN_SESSION: 'in_session',
+  // counseling.hours (the ack's error also carries next_open)
+  SERVICE_CLOSED: 'service_closed',
+  CLOSING_SOON: 'closing_soon',
   // HTTP API
   BAD_CREDENTIALS: 'bad_credentials',
   // produced in the browser, never by the server
@@ -157,10 +161,11 @@ export const ACK_TIMEOUT_MS = 15000;
 
 /** An ack of the form {ok: false, error: {code, message}}, or no ack in time. */
 export class AckError extends Error {
-  constructor(code, message) {
+  constructor(code, message, nextOpen = null) {
     super(message || code);
     this.name = 'AckError';
     this.code = code;
+    this.nextOpen = nextOpen; // service_closed, closing_soon: ISO 8601 or null
   }
 }
 
@@ -179,5 +184,5 @@ export async function emitWithAck(socket, event, payload, timeoutMs = ACK_TIMEOU
     return ack;
   }
   const error = (ack && ack.error) || {};
-  throw new AckError(error.code || ERROR_CODE.INTERNAL, error.message || '');
+  throw new AckError(error.code || ERROR_CODE.INTERNAL, error.message || '', error.next_open || null);
 }

@@ -1,7 +1,7 @@
 // The interpreter console: sign in, become available, answer offers, run the call.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
-import { MessageArea, clearMessage, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import { MessageArea, clearMessage, formatMoment, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
 import {
   API,
@@ -473,6 +473,12 @@ function connect() {
     errors.show('error.disconnected');
   });
   socket.on(STAFF.on.STATUS, renderPresence);
+  socket.on(STAFF.on.SERVICE_CLOSING, ({ closes_at: closesAt }) => {
+    // Shown, never only heard: a deaf interpreter must see it too.
+    setMessage(document.getElementById('closing-notice'), 'staff.service_closing', {
+      when: formatMoment(closesAt),
+    });
+  });
   socket.on(STAFF.on.OFFER, onOffer);
   socket.on(STAFF.on.OFFER_CLOSED, onOfferClosed);
   socket.on(STAFF.on.SESSION_STARTED, onSessionStarted);
