@@ -79,7 +79,9 @@ class Case:
     def open(cls, case_id: str, skill: Skill, now: datetime) -> Case:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        case = cls(id=case_id, skill=skill, requested_at=now)
+        case = cls(
+            id=case_id, skill=skill, requested_at=now, channel=skill.service.channel
+        )
         case.events.append(CaseEvent(now, EventKind.REQUESTED))
         return case
 

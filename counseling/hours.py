@@ -124,6 +124,7 @@ def _hours(weekday: str, weekend: str, holiday: str) -> WeeklyHours:
 DEFAULT_WEEKLY: Mapping[Service, WeeklyHours] = MappingProxyType(
     {
         Service.SIGN_LANGUAGE: _hours("09:00-22:00", "09:00-18:00", "09:00-18:00"),
+        Service.CHAT: _hours("09:00-22:00", "09:00-18:00", "09:00-18:00"),
         Service.FOREIGN_LANGUAGE: _hours("09:00-22:00", "09:00-22:00", "09:00-22:00"),
     }
 )

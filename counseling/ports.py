@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from counseling.cases import Case
+from counseling.chat import ChatMessage
 from counseling.staff import LoginSession, StaffAccount
 
 
@@ -20,6 +21,14 @@ class CaseRepository(Protocol):
     async def recent(self, limit: int) -> Sequence[Case]: ...
 
     async def unfinished(self) -> Sequence[Case]: ...
+
+
+class ChatLog(Protocol):
+    """Each case's transcript, in order; messages are never changed once added."""
+
+    async def append(self, message: ChatMessage) -> None: ...
+
+    async def transcript(self, case_id: str) -> Sequence[ChatMessage]: ...
 
 
 class StaffDirectory(Protocol):

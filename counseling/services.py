@@ -9,7 +9,13 @@ from enum import StrEnum
 class Service(StrEnum):
     """A counseling service a citizen can ask for."""
 
+    @property
+    def channel(self) -> str:
+        """How the session runs: text only, or video with text beside it."""
+        return "chat" if self is Service.CHAT else "video"
+
     SIGN_LANGUAGE = "sign_language"
+    CHAT = "chat"
     FOREIGN_LANGUAGE = "foreign_language"
 
 
@@ -17,6 +23,7 @@ class Language(StrEnum):
     """A language a session runs in: Korean Sign Language or a spoken language."""
 
     KSL = "ksl"
+    KO = "ko"
     EN = "en"
     ZH = "zh"
     JA = "ja"
@@ -26,6 +33,8 @@ class Language(StrEnum):
 
 LANGUAGES_BY_SERVICE: dict[Service, frozenset[Language]] = {
     Service.SIGN_LANGUAGE: frozenset({Language.KSL}),
+    # Text chat for deaf and speech-impaired citizens, in written Korean.
+    Service.CHAT: frozenset({Language.KO}),
     Service.FOREIGN_LANGUAGE: frozenset(
         {Language.EN, Language.ZH, Language.JA, Language.VI, Language.MN}
     ),

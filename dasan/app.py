@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import socketio
 from aiohttp import web
 
-from counseling.ports import CaseRepository
+from counseling.ports import CaseRepository, ChatLog
 from dasan.demo import seed_demo
 from dasan.settings import Settings
 from rtc_server.server import MediaServer
@@ -28,7 +28,12 @@ from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
-from storage.sql import SqlCaseRepository, SqlLoginSessions, SqlStaffDirectory
+from storage.sql import (
+    SqlCaseRepository,
+    SqlChatLog,
+    SqlLoginSessions,
+    SqlStaffDirectory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class Runtime:
 
     database: Database
     cases: CaseRepository
+    chat: ChatLog
     desk: Desk
     auth: Authenticator
     media: MediaServer
@@ -105,9 +111,11 @@ def create_app(settings: Settings) -> web.Application:
             settings.exceptions_path, ZoneInfo(settings.center_tz)
         )
         calendar.hours()  # a bad closures file stops the start, naming the entry
+        chat = SqlChatLog(database)
         desk = Desk(
             store,
             cases,
+            chat,
             media,
             SocketNotifier(sio),
             hours=calendar.hours,
@@ -125,9 +133,14 @@ def create_app(settings: Settings) -> web.Application:
             if settings.demo
             else []
         )
-        app[RUNTIME] = Runtime(database, cases, desk, auth, media, demo)
+        app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
-            auth, cases, settings.cookie_secure, int(ttl.total_seconds()), calendar
+            auth,
+            cases,
+            settings.cookie_secure,
+            int(ttl.total_seconds()),
+            calendar,
+            chat,
         )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
         try:

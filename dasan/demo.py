@@ -15,7 +15,12 @@ DEMO_STAFF: tuple[tuple[str, str, StaffRole, frozenset[Skill]], ...] = (
         "interpreter.ksl",
         "Kim Suhwa (KSL interpreter)",
         StaffRole.INTERPRETER,
-        frozenset({Skill(Service.SIGN_LANGUAGE, Language.KSL)}),
+        frozenset(
+            {
+                Skill(Service.SIGN_LANGUAGE, Language.KSL),
+                Skill(Service.CHAT, Language.KO),
+            }
+        ),
     ),
     (
         "counselor.en",

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from counseling.cases import Case, EndReason, Party
+from counseling.chat import ChatMessage, clean_text
 from counseling.hours import ClosingSoon, ServiceHours
-from counseling.ports import CaseRepository
+from counseling.ports import CaseRepository, ChatLog
 from counseling.services import Service, Skill
 from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.errors import NotInRoom
@@ -35,6 +36,7 @@ from interpreter_pool.events import (
 from interpreter_pool.pool import Pool, QueueEntry, new_id
 from signaling.ports import MediaRooms, Notifier, PoolStore
 from signaling.protocol import (
+    ChatMessageNotice,
     OfferClosedNotice,
     OfferNotice,
     PeerInfo,
@@ -85,6 +87,7 @@ class Desk:
         self,
         store: PoolStore,
         cases: CaseRepository,
+        chat: ChatLog,
         media: MediaRooms,
         notifier: Notifier,
         hours: Callable[[], ServiceHours] | None = None,
@@ -97,6 +100,7 @@ class Desk:
         self._warned: set[tuple[Service, datetime]] = set()
         self._store = store
         self._cases = cases
+        self._chat = chat
         self._media = media
         self._notifier = notifier
         self._clock = clock
@@ -226,6 +230,63 @@ class Desk:
         if session is None or session.room_id != room_id:
             raise NotInRoom(room_id, party_id)
         return await self._media.connect(room_id, party_id, offer_sdp)
+
+    async def send_chat(
+        self, party_id: str, room_id: str, text: str
+    ) -> ChatMessageNotice:
+        """Add a message to the room's transcript and give it to both parties."""
+        cleaned = clean_text(text)
+        async with self._store.transaction() as pool:
+            session = self._session_in(pool, party_id, room_id)
+            by_citizen = party_id == session.citizen_id
+            seq = len(await self._chat.transcript(session.case_id))
+            message = ChatMessage(
+                session.case_id,
+                seq,
+                self._now(),
+                Party.CITIZEN if by_citizen else Party.INTERPRETER,
+                None if by_citizen else party_id,
+                cleaned,
+            )
+            await self._chat.append(message)
+            notice = self._chat_notice(pool, session, message)
+            await self._notifier.to_citizen(session.citizen_id, "chat_message", notice)
+            await self._notifier.to_staff(session.staff_id, "chat_message", notice)
+            return notice
+
+    async def chat_history(
+        self, party_id: str, room_id: str
+    ) -> list[ChatMessageNotice]:
+        async with self._store.transaction() as pool:
+            session = self._session_in(pool, party_id, room_id)
+            transcript = await self._chat.transcript(session.case_id)
+            return [self._chat_notice(pool, session, m) for m in transcript]
+
+    @staticmethod
+    def _session_in(pool: Pool, party_id: str, room_id: str) -> Session:
+        session = pool.session_of(party_id)
+        if session is None or session.room_id != room_id:
+            raise NotInRoom(room_id, party_id)
+        return session
+
+    @staticmethod
+    def _chat_notice(
+        pool: Pool, session: Session, message: ChatMessage
+    ) -> ChatMessageNotice:
+        name = (
+            CITIZEN_LABEL
+            if message.sender is Party.CITIZEN
+            else pool.name_of(message.sender_id or "")
+        )
+        return ChatMessageNotice(
+            room_id=session.room_id,
+            case_id=message.case_id,
+            seq=message.seq,
+            sender=message.sender,
+            sender_name=name,
+            text=message.text,
+            at=message.at,
+        )
 
     # -- time ---------------------------------------------------------------
 

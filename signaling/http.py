@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +14,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from counseling.cases import Case
+from counseling.chat import ChatMessage
 from counseling.hours import CalendarException, DayKind, ServiceHours, parse_exceptions
-from counseling.ports import CaseRepository
+from counseling.ports import CaseRepository, ChatLog
 from counseling.services import LANGUAGES_BY_SERVICE, Service
 from counseling.staff import StaffAccount, StaffRole
 from signaling.auth import COOKIE_NAME, Authenticator, AuthError
@@ -41,6 +42,7 @@ class HttpRuntime:
     cookie_secure: bool
     session_ttl_seconds: int
     calendar: Calendar
+    chat: ChatLog
 
 
 RUNTIME = web.AppKey("http_runtime", HttpRuntime)
@@ -92,8 +94,18 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
-def case_detail(case: Case) -> dict[str, Any]:
+def case_detail(case: Case, transcript: Sequence[ChatMessage]) -> dict[str, Any]:
     return case_summary(case) | {
+        "transcript": [
+            {
+                "seq": m.seq,
+                "at": m.at.isoformat(),
+                "sender": m.sender.value,
+                "sender_id": m.sender_id,
+                "text": m.text,
+            }
+            for m in transcript
+        ],
         "events": [
             {
                 "at": e.at.isoformat(),
@@ -102,7 +114,7 @@ def case_detail(case: Case) -> dict[str, Any]:
                 "detail": e.detail,
             }
             for e in case.events
-        ]
+        ],
     }
 
 
@@ -283,7 +295,8 @@ async def get_case(request: web.Request) -> web.Response:
         audit.warning("staff %s was refused case %s", account.id, case.id)
         return error(403, "forbidden", "you may not read this case")
     audit.info("staff %s read case %s", account.id, case.id)
-    return web.json_response(case_detail(case))
+    transcript = await request.app[RUNTIME].chat.transcript(case.id)
+    return web.json_response(case_detail(case, transcript))
 
 
 def page(path: Path) -> Handler:

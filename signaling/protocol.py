@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from counseling.cases import EndReason, EventKind, Party
+from counseling.chat import MAX_CHAT_LENGTH
 from counseling.services import Language, Service
 from interpreter_pool.events import AwayReason, StaffStatus
 
@@ -51,6 +52,35 @@ class RtcOffer(Payload):
 
 class RoomRef(Payload):
     room_id: str = Field(pattern=ID_PATTERN)
+
+
+class SendChat(Payload):
+    """A chat message into the room (deaf participants depend on it)."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1, max_length=MAX_CHAT_LENGTH)
+
+
+class ChatMessageNotice(Payload):
+    """A message in the room, to every party (the sender included)."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    case_id: str = Field(pattern=ID_PATTERN)
+    seq: int = Field(ge=0, description="Order within the case's transcript")
+    sender: Party
+    sender_name: str
+    text: str
+    at: AwareDatetime
+
+
+class ChatAck(Payload):
+    ok: Literal[True]
+    message: ChatMessageNotice
+
+
+class ChatHistoryAck(Payload):
+    ok: Literal[True]
+    messages: list[ChatMessageNotice]
 
 
 class OfferRef(Payload):
@@ -262,6 +292,31 @@ EVENTS: tuple[EventSpec, ...] = (
     ),
     EventSpec(
         _C,
+        "send_chat",
+        _IN,
+        SendChat,
+        "Write in the room's chat (up to 1,000 characters); everyone gets it.",
+        ChatAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        _C,
+        "chat_history",
+        _IN,
+        RoomRef,
+        "The room's chat so far, e.g. after a reload.",
+        ChatHistoryAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        _C,
+        "chat_message",
+        _OUT,
+        ChatMessageNotice,
+        "A chat message in your room.",
+    ),
+    EventSpec(
+        _C,
         "hang_up",
         _IN,
         RoomRef,
@@ -340,6 +395,31 @@ EVENTS: tuple[EventSpec, ...] = (
         "Send the SDP offer for the room's peer connection.",
         RtcAnswer,
         (*_BAD, "not_in_room", ErrorCode.MEDIA_FAILED.value),
+    ),
+    EventSpec(
+        _S,
+        "send_chat",
+        _IN,
+        SendChat,
+        "Write in the room's chat (up to 1,000 characters); everyone gets it.",
+        ChatAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        _S,
+        "chat_history",
+        _IN,
+        RoomRef,
+        "The room's chat so far, e.g. after a reload.",
+        ChatHistoryAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        _S,
+        "chat_message",
+        _OUT,
+        ChatMessageNotice,
+        "A chat message in your room.",
     ),
     EventSpec(
         _S,

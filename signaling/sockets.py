@@ -23,6 +23,8 @@ from signaling.desk import Desk
 from signaling.protocol import (
     CITIZEN_NAMESPACE,
     STAFF_NAMESPACE,
+    ChatAck,
+    ChatHistoryAck,
     Empty,
     ErrorAck,
     ErrorBody,
@@ -35,6 +37,7 @@ from signaling.protocol import (
     RoomRef,
     RtcAnswer,
     RtcOffer,
+    SendChat,
     SetPresence,
     StatusAck,
     spec,
@@ -218,6 +221,16 @@ class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.namespace, self._runtime()[0], await self._citizen(sid), data
         )
 
+    async def on_send_chat(self, sid: str, data: Any = None) -> Ack:
+        return await send_chat(
+            self.namespace, self._runtime()[0], await self._citizen(sid), data
+        )
+
+    async def on_chat_history(self, sid: str, data: Any = None) -> Ack:
+        return await chat_history(
+            self.namespace, self._runtime()[0], await self._citizen(sid), data
+        )
+
 
 class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """Signed-in staff: identity from the session cookie, several tabs each."""
@@ -306,6 +319,16 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.namespace, self._runtime()[0], await self._staff(sid), data
         )
 
+    async def on_send_chat(self, sid: str, data: Any = None) -> Ack:
+        return await send_chat(
+            self.namespace, self._runtime()[0], await self._staff(sid), data
+        )
+
+    async def on_chat_history(self, sid: str, data: Any = None) -> Ack:
+        return await chat_history(
+            self.namespace, self._runtime()[0], await self._staff(sid), data
+        )
+
 
 async def rtc_offer(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
     async def run(p: RtcOffer) -> Ack:
@@ -313,6 +336,25 @@ async def rtc_offer(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack
         return ok(RtcAnswer(ok=True, type="answer", sdp=sdp))
 
     return await guarded(namespace, "rtc_offer", data, run)
+
+
+async def send_chat(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
+    async def run(p: SendChat) -> Ack:
+        try:
+            notice = await desk.send_chat(party_id, p.room_id, p.text)
+        except ValueError as exc:  # empty once cleaned; never log the text itself
+            return error_ack(ErrorCode.INVALID_PAYLOAD.value, f"text: {exc}")
+        return ok(ChatAck(ok=True, message=notice))
+
+    return await guarded(namespace, "send_chat", data, run)
+
+
+async def chat_history(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
+    async def run(p: RoomRef) -> Ack:
+        messages = await desk.chat_history(party_id, p.room_id)
+        return ok(ChatHistoryAck(ok=True, messages=messages))
+
+    return await guarded(namespace, "chat_history", data, run)
 
 
 async def hang_up(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:

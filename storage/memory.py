@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from counseling.cases import Case, CaseStatus
+from counseling.chat import ChatMessage
 from counseling.ports import StaffDirectory
 from counseling.staff import LoginSession, StaffAccount
 from storage.errors import DuplicateKey, NotFound, StaleCase
@@ -119,3 +120,19 @@ class MemoryLoginSessions:
         for token_hash in expired:
             del self._sessions[token_hash]
         return len(expired)
+
+
+class MemoryChatLog:
+    """Transcripts in lists; a taken position is refused, like the SQL table."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, list[ChatMessage]] = {}
+
+    async def append(self, message: ChatMessage) -> None:
+        messages = self._messages.setdefault(message.case_id, [])
+        if any(m.seq == message.seq for m in messages):
+            raise DuplicateKey("chat message", f"{message.case_id}#{message.seq}")
+        messages.append(message)
+
+    async def transcript(self, case_id: str) -> Sequence[ChatMessage]:
+        return sorted(self._messages.get(case_id, []), key=lambda m: m.seq)

@@ -108,3 +108,18 @@ class CaseEventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     staff_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseMessageRow(Base):
+    """One chat message of a case; (case_id, seq) orders the transcript."""
+
+    __tablename__ = "case_messages"
+
+    case_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sender: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)

@@ -11,11 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from counseling.cases import Case, CaseEvent, CaseStatus, EndReason, EventKind, Party
+from counseling.chat import ChatMessage
 from counseling.services import Language, Service, Skill
 from counseling.staff import LoginSession, StaffAccount, StaffRole
 from storage.database import Database
 from storage.errors import DuplicateKey, NotFound, StaleCase
-from storage.models import CaseEventRow, CaseRow, LoginSessionRow, StaffAccountRow
+from storage.models import (
+    CaseEventRow,
+    CaseMessageRow,
+    CaseRow,
+    LoginSessionRow,
+    StaffAccountRow,
+)
 from storage.types import require_aware, require_aware_case
 
 
@@ -264,3 +271,47 @@ class SqlLoginSessions:
         )
         async with self._sessions.begin() as session:
             return len((await session.scalars(query)).all())
+
+
+class SqlChatLog:
+    """Case transcripts in ``case_messages``; a taken position is refused."""
+
+    def __init__(self, db: Database) -> None:
+        self._sessions = db.sessions
+
+    async def append(self, message: ChatMessage) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                session.add(
+                    CaseMessageRow(
+                        case_id=message.case_id,
+                        seq=message.seq,
+                        at=message.at,
+                        sender=message.sender.value,
+                        sender_id=message.sender_id,
+                        text=message.text,
+                    )
+                )
+        except IntegrityError:
+            raise DuplicateKey(
+                "chat message", f"{message.case_id}#{message.seq}"
+            ) from None
+
+    async def transcript(self, case_id: str) -> Sequence[ChatMessage]:
+        query = (
+            select(CaseMessageRow)
+            .where(CaseMessageRow.case_id == case_id)
+            .order_by(CaseMessageRow.seq)
+        )
+        async with self._sessions.begin() as session:
+            return [
+                ChatMessage(
+                    row.case_id,
+                    row.seq,
+                    row.at,
+                    Party(row.sender),
+                    row.sender_id,
+                    row.text,
+                )
+                for row in await session.scalars(query)
+            ]

@@ -218,7 +218,7 @@ async def test_sign_in_and_case_access_over_http(
         assert "HttpOnly" in cookie
         assert "SameSite=Strict" in cookie
     async with http.get("/api/me") as r:
-        assert (await r.json())["skills"] == ["sign_language/ksl"]
+        assert (await r.json())["skills"] == ["chat/ko", "sign_language/ksl"]
     async with http.get("/api/cases") as r:
         assert r.status == 403
     async with http.get("/api/cases/" + "a" * 32) as r:

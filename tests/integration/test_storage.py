@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from counseling.cases import Case, CaseStatus, EndReason, EventKind, Party
-from counseling.ports import CaseRepository, LoginSessions, StaffDirectory
+from counseling.chat import ChatMessage
+from counseling.ports import CaseRepository, ChatLog, LoginSessions, StaffDirectory
 from counseling.services import Language, Service, Skill
 from counseling.staff import LoginSession, StaffAccount, StaffRole
 from storage.database import (
@@ -28,17 +29,24 @@ from storage.database import (
 from storage.errors import DuplicateKey, NotFound, StaleCase
 from storage.memory import (
     MemoryCaseRepository,
+    MemoryChatLog,
     MemoryLoginSessions,
     MemoryStaffDirectory,
 )
 from storage.models import Base
-from storage.sql import SqlCaseRepository, SqlLoginSessions, SqlStaffDirectory
+from storage.sql import (
+    SqlCaseRepository,
+    SqlChatLog,
+    SqlLoginSessions,
+    SqlStaffDirectory,
+)
 from tests.pg import fresh_schema_url
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # Microseconds and a non-UTC zone: both must survive every backend.
 T0 = datetime(2025, 3, 14, 9, 30, 0, 123456, tzinfo=SEOUL)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 ENGLISH = Skill(Service.FOREIGN_LANGUAGE, Language.EN)
 
 
@@ -47,10 +55,16 @@ class Stores:
     cases: CaseRepository
     staff: StaffDirectory
     logins: LoginSessions
+    chat: ChatLog
 
 
 def _sql_stores(db: Database) -> Stores:
-    return Stores(SqlCaseRepository(db), SqlStaffDirectory(db), SqlLoginSessions(db))
+    return Stores(
+        SqlCaseRepository(db),
+        SqlStaffDirectory(db),
+        SqlLoginSessions(db),
+        SqlChatLog(db),
+    )
 
 
 @pytest.fixture(
@@ -61,7 +75,9 @@ async def stores(
 ) -> AsyncIterator[Stores]:
     if request.param == "memory":
         staff = MemoryStaffDirectory()
-        yield Stores(MemoryCaseRepository(), staff, MemoryLoginSessions(staff))
+        yield Stores(
+            MemoryCaseRepository(), staff, MemoryLoginSessions(staff), MemoryChatLog()
+        )
     elif request.param == "sqlite":
         db = await open_database(database_url_for_data_dir(tmp_path))
         try:
@@ -233,6 +249,39 @@ async def test_unfinished_lists_open_cases_oldest_first(stores: Stores) -> None:
     assert unfinished[1] == in_session
 
 
+async def test_chat_transcript_keeps_order_text_and_senders(stores: Stores) -> None:
+    case = Case.open("case-chat", KSL, T0)
+    await stores.cases.add(case)
+    written = [
+        ChatMessage(
+            "case-chat", 1, at(2), Party.INTERPRETER, "staff-1", "네, 말씀하세요."
+        ),
+        ChatMessage(
+            "case-chat", 0, at(1), Party.CITIZEN, None, "안녕하세요\n질문이 있어요"
+        ),
+    ]
+    for message in written:
+        await stores.chat.append(message)
+    transcript = await stores.chat.transcript("case-chat")
+    assert [m.seq for m in transcript] == [0, 1]
+    assert transcript[0] == written[1]
+    assert transcript[1].at == at(2)
+    assert await stores.chat.transcript("no-such-case") == []
+
+
+async def test_a_taken_chat_position_is_refused_and_keeps_the_first(
+    stores: Stores,
+) -> None:
+    await stores.cases.add(Case.open("case-chat", KSL, T0))
+    first = ChatMessage("case-chat", 0, at(1), Party.CITIZEN, None, "first")
+    await stores.chat.append(first)
+    with pytest.raises(DuplicateKey):
+        await stores.chat.append(
+            ChatMessage("case-chat", 0, at(2), Party.CITIZEN, None, "second")
+        )
+    assert await stores.chat.transcript("case-chat") == [first]
+
+
 async def test_duplicate_case_is_refused_and_stored_case_unchanged(
     stores: Stores,
 ) -> None:
@@ -367,7 +416,7 @@ async def test_open_database_migrates_a_new_sqlite_file_once(tmp_path: Path) -> 
         assert await SqlCaseRepository(again).get("case-1") == case
     finally:
         await again.close()
-    assert head == "0001"
+    assert head == HEAD
     assert (tmp_path / "dasan.db").is_file()
 
 
@@ -384,8 +433,8 @@ async def test_postgres_schema_matches_the_models() -> None:
                 )
         finally:
             await db.close()
-    assert (version, drift) == ("0001", [])
-    assert tables.scalar_one() == 5
+    assert (version, drift) == (HEAD, [])
+    assert tables.scalar_one() == 6  # 5 tables and alembic_version
 
 
 async def test_schema_option_needs_postgres(tmp_path: Path) -> None:

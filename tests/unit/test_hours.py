@@ -99,8 +99,10 @@ def test_the_defaults_cover_every_service_as_the_brief_says() -> None:
         ["09:00-22:00"], ["09:00-18:00"], ["09:00-18:00"]
     )
     assert DEFAULT_WEEKLY[FOREIGN] == weekly(*[["09:00-22:00"]] * 3)
+    # Chat serves the same deaf and speech-impaired citizens as sign language.
+    assert DEFAULT_WEEKLY[Service.CHAT] == DEFAULT_WEEKLY[SIGN]
     with pytest.raises(ValueError, match="no weekly hours for sign_language"):
-        ServiceHours(SEOUL, {FOREIGN: weekly()}, no_holidays)
+        ServiceHours(SEOUL, {FOREIGN: weekly(), Service.CHAT: weekly()}, no_holidays)
 
 
 def test_day_kinds_from_a_fake_calendar() -> None:

@@ -58,14 +58,15 @@ export function wireUnmuteButton(button, video) {
 }
 
 /**
- * A call in one room. Events: 'connected' once media flows, and 'problem'
+ * The media of a video session in one room (a text chat has none; the page
+ * itself hangs up). Events: 'connected' once media flows, and 'problem'
  * (detail: {code, message}) when negotiation fails or the connection breaks.
  */
 export class Call extends EventTarget {
   constructor({ socket, events, roomId, localStream, remoteVideo, unmuteButton }) {
     super();
     this.socket = socket;
-    this.events = events; // the page namespace's {RTC_OFFER, HANG_UP}
+    this.events = events; // the page namespace's emits ({RTC_OFFER, ...})
     this.roomId = roomId;
     this.localStream = localStream;
     this.remoteVideo = remoteVideo;
@@ -142,18 +143,6 @@ export class Call extends EventTarget {
     }
     if (video.paused && !(await playVideo(video)) && this.unmuteButton && !this.closed) {
       this.unmuteButton.hidden = false;
-    }
-  }
-
-  /** Ask the server to end the session, then close; rejects with AckError. */
-  async hangUp() {
-    if (this.closed) {
-      return;
-    }
-    try {
-      await emitWithAck(this.socket, this.events.HANG_UP, { room_id: this.roomId });
-    } finally {
-      this.close();
     }
   }
 

@@ -1,9 +1,21 @@
-// The citizen page: choose a service, turn on the camera, wait in line, talk, hang up.
+// The citizen page: choose a service, turn on the camera (not for text chat), wait
+// in line, talk and chat, hang up.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
+import { ChatPanel } from './chat.js';
 import { MessageArea, clearMessage, endonym, formatMoment, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { MediaProblem, openCamera, webRtcProblem } from './media.js';
-import { API, CITIZEN, DEFAULT_SERVICES, END_REASON, LANGUAGE, NAMESPACE, PARTY, emitWithAck } from './protocol.js';
+import {
+  API,
+  CITIZEN,
+  DEFAULT_SERVICES,
+  END_REASON,
+  LANGUAGE,
+  NAMESPACE,
+  PARTY,
+  emitWithAck,
+  isChatOnly,
+} from './protocol.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -29,6 +41,7 @@ const ui = {
   unmute: $('unmute'),
 };
 const errors = new MessageArea($('error'));
+const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 
 const state = {
@@ -41,6 +54,8 @@ const state = {
   caseId: null,
   cancelling: false,
   earlyEnd: null, // a request_ended that overtook the request's ack
+  roomId: null, // the session in progress
+  chatOnly: false, // ... is a text chat: no camera, no peer connection
   call: null,
   peerName: '',
 };
@@ -55,6 +70,10 @@ function setView(view) {
 
 function setStatus(key, params) {
   setMessage(ui.status, key, params);
+}
+
+function readyStatus() {
+  return cameraNeeded() ? 'citizen.status.ready' : 'citizen.status.ready.chat';
 }
 
 // -- services -----------------------------------------------------------------
@@ -102,6 +121,14 @@ function renderLanguageOptions() {
   ui.languageField.hidden = languages.length < 2;
   setMessage(ui.ask, `citizen.ask.${service}`);
   renderHours();
+  renderCamera();
+}
+
+function onServiceChange() {
+  renderLanguageOptions();
+  if (state.view === 'choose' && state.connected) {
+    setStatus(readyStatus());
+  }
 }
 
 /** Open or closed, and until or from when, before the citizen asks. */
@@ -146,13 +173,21 @@ async function loadServices() {
 
 // -- camera -------------------------------------------------------------------
 
+/** Every service but text chat is a video call. */
+function cameraNeeded() {
+  return !isChatOnly(selectedService().service);
+}
+
 function renderCamera() {
   const on = Boolean(state.localStream);
+  const needed = cameraNeeded();
   document.body.dataset.camera = on ? 'on' : 'off';
-  ui.ask.disabled = !on || !state.connected;
-  ui.askHint.hidden = on;
-  ui.startCamera.hidden = on;
-  if (on) {
+  ui.ask.disabled = (needed && !on) || !state.connected;
+  ui.askHint.hidden = on || !needed;
+  ui.startCamera.hidden = on || !needed;
+  if (!needed) {
+    setMessage(ui.cameraNote, 'citizen.chat_note');
+  } else if (on) {
     setMessage(ui.cameraNote, 'camera.on');
   } else {
     clearMessage(ui.cameraNote);
@@ -212,7 +247,7 @@ function renderPosition(position, estimatedWaitSeconds) {
 
 async function ask(event) {
   event.preventDefault();
-  if (!state.localStream) {
+  if (!state.localStream && cameraNeeded()) {
     errors.show('citizen.ask.hint');
     return;
   }
@@ -238,7 +273,7 @@ async function ask(event) {
       err.params = { when: formatMoment(err.nextOpen, state.timeZone) };
     }
     errors.showError(err);
-    setStatus('citizen.status.ready');
+    setStatus(readyStatus());
     loadServices(); // the hours may have changed since the page loaded
   } finally {
     renderCamera();
@@ -291,9 +326,19 @@ function onSessionStarted(notice) {
   endCall();
   errors.clear();
   state.caseId = notice.case_id;
+  state.roomId = notice.room_id;
+  state.chatOnly = isChatOnly(notice.service);
   state.peerName = notice.peer.display_name;
   const name = state.peerName;
+  document.body.dataset.channel = state.chatOnly ? 'chat' : 'video';
+  setMessage(ui.hangUp, state.chatOnly ? 'citizen.hang_up.chat' : 'citizen.hang_up');
   setView('call');
+  chat.start({ socket: state.socket, roomId: notice.room_id });
+  if (state.chatOnly) {
+    setStatus('citizen.status.in_chat', { name });
+    chat.focus();
+    return;
+  }
   setStatus('citizen.status.joining', { name });
   const call = new Call({
     socket: state.socket,
@@ -309,16 +354,20 @@ function onSessionStarted(notice) {
   call.connect();
 }
 
+function inSessionStatus() {
+  return state.chatOnly ? 'citizen.status.in_chat' : 'citizen.status.in_call';
+}
+
 function onPeerReconnecting({ room_id: roomId, deadline }) {
-  if (state.call && state.call.roomId === roomId) {
+  if (state.view === 'call' && state.roomId === roomId) {
     const seconds = Math.max(0, Math.round((Date.parse(deadline) - Date.now()) / 1000));
     setStatus('citizen.status.peer_reconnecting', { name: state.peerName, seconds });
   }
 }
 
 function onPeerReconnected({ room_id: roomId }) {
-  if (state.call && state.call.roomId === roomId) {
-    setStatus('citizen.status.in_call', { name: state.peerName });
+  if (state.view === 'call' && state.roomId === roomId) {
+    setStatus(inSessionStatus(), { name: state.peerName });
   }
 }
 
@@ -330,32 +379,34 @@ function endCall() {
 }
 
 function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
-  if (state.call && state.call.roomId === roomId) {
+  if (state.view === 'call' && state.roomId === roomId) {
     showEnded('citizen.status.ended', `citizen.ended_by.${endedBy}`);
   }
 }
 
 async function hangUp() {
-  const call = state.call;
-  if (!call) {
+  const roomId = state.roomId;
+  if (!roomId) {
     return;
   }
   ui.hangUp.disabled = true;
   try {
-    await call.hangUp();
+    await emitWithAck(state.socket, CITIZEN.emit.HANG_UP, { room_id: roomId });
   } catch {
     // the session is over either way
   } finally {
     ui.hangUp.disabled = false;
   }
-  if (state.view === 'call' && state.call === call) {
+  if (state.view === 'call' && state.roomId === roomId) {
     showEnded('citizen.status.ended', `citizen.ended_by.${PARTY.CITIZEN}`);
   }
 }
 
 function showEnded(statusKey, detailKey) {
   endCall();
+  chat.close(); // the transcript stays readable
   state.caseId = null;
+  state.roomId = null;
   setView('ended');
   setStatus(statusKey);
   setMessage(ui.endedDetail, detailKey);
@@ -364,9 +415,11 @@ function showEnded(statusKey, detailKey) {
 
 function startAgain() {
   errors.clear();
+  chat.reset();
   clearMessage(ui.endedDetail);
+  document.body.dataset.channel = 'video';
   setView('choose');
-  setStatus(state.connected ? 'citizen.status.ready' : 'citizen.status.connecting');
+  setStatus(state.connected ? readyStatus() : 'citizen.status.connecting');
   renderCamera();
 }
 
@@ -380,7 +433,7 @@ function connect() {
     errors.clear(...CONNECTION_ERRORS);
     renderCamera();
     if (state.view === 'choose') {
-      setStatus('citizen.status.ready');
+      setStatus(readyStatus());
     } else if (state.view === 'waiting' || state.view === 'call') {
       // A new connection is a new citizen to the server: the old request is gone.
       showEnded('citizen.status.ended', `reason.${END_REASON.CONNECTION_LOST}`);
@@ -411,7 +464,7 @@ async function main() {
   setStatus('citizen.status.connecting');
   renderCamera();
 
-  ui.service.addEventListener('change', renderLanguageOptions);
+  ui.service.addEventListener('change', onServiceChange);
   ui.startCamera.addEventListener('click', startCamera);
   ui.form.addEventListener('submit', ask);
   ui.cancel.addEventListener('click', cancel);

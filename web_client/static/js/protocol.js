@@ -14,6 +14,8 @@ export const CITIZEN = Object.freeze({
     CANCEL: 'cancel', // {} -> {ok}
     RTC_OFFER: 'rtc_offer', // {room_id, type: 'offer', sdp} -> {ok, type: 'answer', sdp}
     HANG_UP: 'hang_up', // {room_id} -> {ok}
+    SEND_CHAT: 'send_chat', // {room_id, text} -> {ok, message: ChatMessageNotice}
+    CHAT_HISTORY: 'chat_history', // {room_id} -> {ok, messages: [ChatMessageNotice], oldest first}
   }),
   on: Object.freeze({
     QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null}
@@ -22,6 +24,7 @@ export const CITIZEN = Object.freeze({
     SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by}
     PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
     PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
+    CHAT_MESSAGE: 'chat_message', // ChatMessageNotice: {room_id, case_id, seq, sender, sender_name, text, at}
   }),
 });
 
@@ -33,6 +36,8 @@ export const STAFF = Object.freeze({
     DECLINE_OFFER: 'decline_offer', // {offer_id} -> {ok}
     RTC_OFFER: 'rtc_offer',
     HANG_UP: 'hang_up',
+    SEND_CHAT: 'send_chat',
+    CHAT_HISTORY: 'chat_history',
   }),
   on: Object.freeze({
     STATUS: 'status', // {status, reason|null, since}
@@ -42,18 +47,29 @@ export const STAFF = Object.freeze({
     OFFER_CLOSED: 'offer_closed', // {offer_id, reason}
     SESSION_STARTED: 'session_started',
     SESSION_ENDED: 'session_ended',
+    CHAT_MESSAGE: 'chat_message',
   }),
 });
 
 /** counseling.services.Service */
 export const SERVICE = Object.freeze({
   SIGN_LANGUAGE: 'sign_language',
+  CHAT: 'chat', // text only: no camera, no peer connection
   FOREIGN_LANGUAGE: 'foreign_language',
 });
+
+/** counseling.services.Service.channel: does a session of `service` have video? */
+export function isChatOnly(service) {
+  return service === SERVICE.CHAT;
+}
+
+/** counseling.chat.MAX_CHAT_LENGTH: characters (code points) in one chat message. */
+export const MAX_CHAT_LENGTH = 1000;
 
 /** counseling.services.Language */
 export const LANGUAGE = Object.freeze({
   KSL: 'ksl',
+  KO: 'ko', // written Korean (chat)
   EN: 'en',
   ZH: 'zh',
   JA: 'ja',
@@ -64,6 +80,7 @@ export const LANGUAGE = Object.freeze({
 /** counseling.services.LANGUAGES_BY_SERVICE, used only if /api/services fails. */
 export const DEFAULT_SERVICES = Object.freeze([
   { service: SERVICE.SIGN_LANGUAGE, languages: [LANGUAGE.KSL] },
+  { service: SERVICE.CHAT, languages: [LANGUAGE.KO] },
   {
     service: SERVICE.FOREIGN_LANGUAGE,
     languages: [LANGUAGE.EN, LANGUAGE.ZH, LANGUAGE.JA, LANGUAGE.VI, LANGUAGE.MN],

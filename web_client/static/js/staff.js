@@ -1,6 +1,8 @@
-// The interpreter console: sign in, become available, answer offers, run the call.
+// The interpreter console: sign in, become available, answer offers, run the call
+// or the text chat.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
+import { ChatPanel } from './chat.js';
 import { MessageArea, clearMessage, formatMoment, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
 import {
@@ -14,6 +16,7 @@ import {
   STAFF,
   STAFF_STATUS,
   emitWithAck,
+  isChatOnly,
 } from './protocol.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,6 +47,7 @@ const ui = {
   hangUp: $('hang-up'),
 };
 const errors = new MessageArea($('error'));
+const chat = new ChatPanel({ root: $('chat'), self: PARTY.INTERPRETER, events: STAFF, alert: $('chat-alert') });
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 
 // The staff PC's clock may be off; past this much disagreement trust timeout_seconds.
@@ -72,6 +76,9 @@ function setView(view) {
   }
   ui.logout.hidden = section !== 'console';
   ui.hangUp.hidden = view !== 'call';
+  if (view !== 'call' && view !== 'ended') {
+    chat.reset(); // the transcript stays through wrap-up, until the next call
+  }
 }
 
 function setStatus(key, params) {
@@ -235,10 +242,15 @@ function showPresence() {
   setStatus(key, params);
 }
 
+/** Text chat alone needs no camera; any other skill does. */
+function cameraNeeded() {
+  return (state.me.skills || []).some((skill) => !isChatOnly(String(skill).split('/')[0]));
+}
+
 async function toggleAvailable() {
   errors.clear();
   const available = !TAKING_CALLS.includes(state.presence.status);
-  if (available && !(await ensureCamera())) {
+  if (available && cameraNeeded() && !(await ensureCamera())) {
     return;
   }
   const presence = available
@@ -340,7 +352,7 @@ async function answerOffer(eventName, accept) {
   errors.clear();
   ui.accept.disabled = true;
   ui.decline.disabled = true;
-  if (accept && !(await ensureCamera())) {
+  if (accept && !isChatOnly(offer.service) && !(await ensureCamera())) {
     ui.accept.disabled = false;
     ui.decline.disabled = false;
     return;
@@ -366,7 +378,17 @@ async function onSessionStarted(notice) {
   endCall();
   errors.clear();
   state.session = notice;
+  const chatOnly = isChatOnly(notice.service);
+  const what = { service: { key: `service.${notice.service}` }, language: { key: `language.${notice.language}` } };
+  document.body.dataset.channel = chatOnly ? 'chat' : 'video';
+  setMessage(ui.hangUp, chatOnly ? 'staff.hang_up.chat' : 'staff.hang_up');
   setView('call');
+  chat.start({ socket: state.socket, roomId: notice.room_id }); // after a reload: the transcript so far
+  if (chatOnly) {
+    setStatus('staff.status.in_chat', what);
+    chat.focus();
+    return;
+  }
   setStatus('staff.status.joining');
   // After a reload the console rejoins a held session: the camera must come back
   // first, or the offer would only receive and the citizen would see nothing.
@@ -383,12 +405,7 @@ async function onSessionStarted(notice) {
     unmuteButton: ui.unmute,
   });
   state.call = call;
-  call.addEventListener('connected', () =>
-    setStatus('staff.status.in_call', {
-      service: { key: `service.${notice.service}` },
-      language: { key: `language.${notice.language}` },
-    }),
-  );
+  call.addEventListener('connected', () => setStatus('staff.status.in_call', what));
   call.addEventListener('problem', ({ detail }) => errors.showError(detail));
   call.connect();
 }
@@ -408,6 +425,7 @@ function renderEnded() {
 function showEnded(endedBy) {
   state.session = null;
   endCall();
+  chat.close();
   setView('ended');
   renderEnded();
   setMessage(ui.notice, `staff.ended_by.${endedBy}`);
