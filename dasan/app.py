@@ -98,6 +98,7 @@ def create_app(settings: Settings) -> web.Application:
         app,
         static_dir=WEB_CLIENT / "static",
         vendor_dir=WEB_CLIENT / "node_modules" / "socket.io-client" / "dist",
+        openapi_file=WEB_CLIENT.parent / "docs" / "openapi.yaml",
     )
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:

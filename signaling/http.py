@@ -320,10 +320,22 @@ async def security_headers(
     return response
 
 
-def add_routes(app: web.Application, static_dir: Path, vendor_dir: Path) -> None:
+def openapi(path: Path) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            path, headers={"Content-Type": "application/yaml; charset=utf-8"}
+        )
+
+    return handler
+
+
+def add_routes(
+    app: web.Application, static_dir: Path, vendor_dir: Path, openapi_file: Path
+) -> None:
     """Register every HTTP route; docs/openapi.yaml lists the same set."""
     app.middlewares.append(security_headers)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/openapi.yaml", openapi(openapi_file))
     app.router.add_get("/api/services", services)
     app.router.add_get("/api/hours", get_hours)
     app.router.add_put("/api/hours/exceptions", put_exceptions)

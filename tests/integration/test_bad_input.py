@@ -266,3 +266,12 @@ async def test_repeated_wrong_passwords_are_throttled(
     ) as r:
         assert r.status == 429
         assert int(r.headers["Retry-After"]) > 0
+
+
+async def test_the_app_serves_its_openapi_document(http: aiohttp.ClientSession) -> None:
+    async with http.get("/api/openapi.yaml") as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("application/yaml")
+        body = await r.text()
+    assert body.startswith("openapi: 3.1") or "\nopenapi: 3.1" in body
+    assert "/api/hours/exceptions:" in body
