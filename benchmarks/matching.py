@@ -42,7 +42,7 @@ from tests.pg import POSTGRES_URL, fresh_database_url
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CONNECT_CONCURRENCY = 50
-LOGIN_CONCURRENCY = 4  # argon2 verifications run on the server's two cores
+SIGN_IN_CONCURRENCY = 4  # argon2 verifications run on the server's two cores
 PHASE_DEADLINE = 600.0
 # Offers made while the backlog fills are held until the probe; they must not lapse.
 OFFER_TIMEOUT_SECONDS = "600"  # the most Settings allows
@@ -428,16 +428,17 @@ async def mode(name: str, processes: int, args: argparse.Namespace) -> dict[str,
     parties: list[Party] = []
     async with cluster(processes, args) as (servers, names):
         try:
-            logins = asyncio.Semaphore(LOGIN_CONCURRENCY)
+            logins = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
 
             async def sign_in(i: int) -> None:
                 server = servers[i % processes]
-                async with logins:
-                    token = await server.login(names[i])
                 party = Party("/staff", names[i], load)
-                parties.append(party)
-                await party.connect(server.url, {"Cookie": f"{COOKIE_NAME}={token}"})
-                ack = await party.call("set_presence", {"status": "available"})
+                async with logins:  # 50 staff connects at once starved the Redis lock
+                    token = await server.login(names[i])
+                    parties.append(party)
+                    cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
+                    await party.connect(server.url, cookie)
+                    ack = await party.call("set_presence", {"status": "available"})
                 if not ack.get("ok"):
                     raise RuntimeError(f"set_presence {names[i]}: {ack}")
 
