@@ -171,7 +171,7 @@ def demo_password() -> str:
 def chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
-        pytest.skip("chromium is not installed (make chromium)")
+        pytest.fail("chromium is not installed: run make chromium (make test does)")
     return path
 
 
