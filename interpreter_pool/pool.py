@@ -5,9 +5,7 @@ Every command takes ``now`` and returns the events it caused; nothing here does 
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from counseling.cases import EndReason, EventKind, Party
@@ -38,80 +36,16 @@ from interpreter_pool.events import (
     StaffStatus,
     StaffStatusChanged,
 )
+from interpreter_pool.records import (
+    PoolRules,
+    QueueEntry,
+    StaffRecord,
+    WaitingRequest,
+    new_id,
+    pick_longest_idle,
+)
 
-
-def new_id() -> str:
-    """A 128-bit random identifier, hex encoded."""
-    return secrets.token_hex(16)
-
-
-def pick_longest_idle(
-    candidates: Iterable[tuple[str, datetime]],
-) -> str | None:
-    """The staff id idle the longest; ties go to the smaller id, for determinism."""
-    best = min(candidates, key=lambda c: (c[1], c[0]), default=None)
-    return None if best is None else best[0]
-
-
-@dataclass(frozen=True, slots=True)
-class PoolRules:
-    """The pool's timings; zero wrap-up or grace means none."""
-
-    offer_timeout: timedelta = timedelta(seconds=20)
-    wrap_up: timedelta = timedelta(seconds=60)
-    reconnect_grace: timedelta = timedelta(seconds=30)
-    missed_offers_limit: int = 3
-    default_handle: timedelta = timedelta(minutes=5)
-
-    def __post_init__(self) -> None:
-        if self.offer_timeout <= timedelta(0):
-            raise ValueError("offer_timeout must be positive")
-        if self.wrap_up < timedelta(0) or self.reconnect_grace < timedelta(0):
-            raise ValueError("wrap_up and reconnect_grace must not be negative")
-        if self.missed_offers_limit < 1:
-            raise ValueError("missed_offers_limit must be at least 1")
-        if self.default_handle <= timedelta(0):
-            raise ValueError("default_handle must be positive")
-
-
-@dataclass(frozen=True, slots=True)
-class QueueEntry:
-    """A waiting citizen's place, and seconds until answered (None: nobody on duty)."""
-
-    case_id: str
-    citizen_id: str
-    skill: Skill
-    position: int
-    estimated_wait: float | None
-
-
-@dataclass(slots=True)
-class _Staff:
-    skills: frozenset[Skill]
-    status: StaffStatus
-    since: datetime
-    idle_since: datetime
-    reason: AwayReason | None = None
-    name: str = ""
-    connections: set[str] = field(default_factory=set)
-    offer_id: str | None = None
-    room_id: str | None = None
-    missed: int = 0
-    wrap_up_until: datetime | None = None
-    wrap_up_skill: Skill | None = None
-    grace_until: datetime | None = None
-
-
-@dataclass(slots=True)
-class _Request:
-    case_id: str
-    citizen_id: str
-    skill: Skill
-    asked_at: datetime
-    priority: bool = False
-    declined_by: set[str] = field(default_factory=set)
-    offer_id: str | None = None
-    told: tuple[int, int | None] | None = None
+__all__ = ["Pool", "PoolRules", "QueueEntry", "new_id", "pick_longest_idle"]
 
 
 class Pool:
@@ -122,8 +56,8 @@ class Pool:
     ) -> None:
         self.rules = rules or PoolRules()
         self._make_id = make_id
-        self._staff: dict[str, _Staff] = {}
-        self._waiting: list[_Request] = []
+        self._staff: dict[str, StaffRecord] = {}
+        self._waiting: list[WaitingRequest] = []
         self._offers: dict[str, Offer] = {}
         self._sessions: dict[str, Session] = {}
         self._times = HandleTimes(
@@ -162,24 +96,14 @@ class Pool:
 
     def queue(self, now: datetime) -> list[QueueEntry]:
         """Every waiting citizen with their position and estimated wait."""
-        entries: list[QueueEntry] = []
-        for skill in {r.skill for r in self._waiting}:
-            waiting = [r for r in self._waiting if r.skill == skill]
-            turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
-            starts = estimate_starts(
-                self._free_in(skill, now), len(waiting), turnaround
-            )
-            for index, request in enumerate(waiting):
-                entries.append(
-                    QueueEntry(
-                        request.case_id,
-                        request.citizen_id,
-                        skill,
-                        index + 1,
-                        starts[index] if starts else None,
-                    )
-                )
-        return entries
+        return [entry for _, entry in self._entries(now)]
+
+    def queue_entry(self, citizen_id: str, now: datetime) -> QueueEntry | None:
+        """One waiting citizen's entry, as ``queue`` would give it."""
+        request = self._request_of(citizen_id)
+        if request is None:
+            return None
+        return next(e for r, e in self._entries(now, request.skill) if r is request)
 
     def estimate_for_new(self, skill: Skill, now: datetime) -> float | None:
         """Seconds a request for ``skill`` made now would wait; None: nobody on duty."""
@@ -192,10 +116,9 @@ class Pool:
         """Entries whose position or estimate (in ``step`` seconds) changed since
         they were last returned here: what waiting citizens should be told."""
         changed: list[QueueEntry] = []
-        for entry in self.queue(now):
+        for request, entry in self._entries(now):
             wait = entry.estimated_wait
             bucket = (entry.position, None if wait is None else round(wait / step))
-            request = self._request_by_case(entry.case_id)
             if request.told != bucket:
                 request.told = bucket
                 changed.append(entry)
@@ -238,7 +161,7 @@ class Pool:
                 staff.grace_until = None
                 return [StaffReconnected(self._sessions[staff.room_id])]
             return []
-        self._staff[staff_id] = _Staff(
+        self._staff[staff_id] = StaffRecord(
             skills,
             StaffStatus.AWAY,
             now,
@@ -381,7 +304,7 @@ class Pool:
     ) -> list[PoolEvent]:
         """Queue a request; ``priority`` (a reservation due now) goes first."""
         self.check_can_request(citizen_id)
-        request = _Request(case_id, citizen_id, skill, now, priority)
+        request = WaitingRequest(case_id, citizen_id, skill, now, priority)
         if priority:
             index = next(
                 (i for i, r in enumerate(self._waiting) if not r.priority),
@@ -402,6 +325,22 @@ class Pool:
         if request is None:
             raise NotWaiting(citizen_id)
         return self._drop_request(request, reason, now)
+
+    def citizen_gone(self, citizen_id: str, now: datetime) -> list[PoolEvent]:
+        """Take a request back without a trace: its case was never stored.
+
+        Its open offer is withdrawn and offers move on; no request-ended event,
+        since there is no case to end.
+        """
+        request = self._request_of(citizen_id)
+        if request is None:
+            return []
+        events = [
+            e
+            for e in self._drop_request(request, EndReason.CITIZEN_CANCELLED, now)
+            if not (isinstance(e, RequestEnded) and e.case_id == request.case_id)
+        ]
+        return events
 
     def citizen_left(self, citizen_id: str, now: datetime) -> list[PoolEvent]:
         """A citizen's connection closed: end whatever they had going."""
@@ -436,7 +375,7 @@ class Pool:
 
     @staticmethod
     def _become(
-        staff: _Staff,
+        staff: StaffRecord,
         status: StaffStatus,
         now: datetime,
         reason: AwayReason | None = None,
@@ -445,7 +384,7 @@ class Pool:
         staff.since = now
         staff.reason = reason
 
-    def _finish_wrap_up(self, staff: _Staff, now: datetime) -> None:
+    def _finish_wrap_up(self, staff: StaffRecord, now: datetime) -> None:
         if staff.wrap_up_until is not None and staff.wrap_up_skill is not None:
             self._times.add_wrap_up(
                 staff.wrap_up_skill, (now - staff.since).total_seconds()
@@ -457,7 +396,7 @@ class Pool:
         staff = self._staff.pop(staff_id)
         return [StaffStatusChanged(staff_id, StaffStatus.OFFLINE, staff.since)]
 
-    def _require_staff(self, staff_id: str) -> _Staff:
+    def _require_staff(self, staff_id: str) -> StaffRecord:
         staff = self._staff.get(staff_id)
         if staff is None:
             raise UnknownStaff(staff_id)
@@ -471,13 +410,13 @@ class Pool:
             raise NotYourOffer(offer_id, staff_id)
         return offer
 
-    def _request_of(self, citizen_id: str) -> _Request | None:
+    def _request_of(self, citizen_id: str) -> WaitingRequest | None:
         return next((r for r in self._waiting if r.citizen_id == citizen_id), None)
 
-    def _request_by_case(self, case_id: str) -> _Request:
+    def _request_by_case(self, case_id: str) -> WaitingRequest:
         return next(r for r in self._waiting if r.case_id == case_id)
 
-    def _position_of(self, request: _Request) -> int:
+    def _position_of(self, request: WaitingRequest) -> int:
         ahead = 0
         for other in self._waiting:
             if other is request:
@@ -485,6 +424,31 @@ class Pool:
             if other.skill == request.skill:
                 ahead += 1
         raise LookupError(request.case_id)
+
+    def _entries(
+        self, now: datetime, only: Skill | None = None
+    ) -> list[tuple[WaitingRequest, QueueEntry]]:
+        """Each waiting request (for ``only`` that skill) with its queue entry."""
+        by_skill: dict[Skill, list[WaitingRequest]] = {}
+        for request in self._waiting:
+            if only is None or request.skill == only:
+                by_skill.setdefault(request.skill, []).append(request)
+        entries: list[tuple[WaitingRequest, QueueEntry]] = []
+        for skill, waiting in by_skill.items():
+            turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
+            starts = estimate_starts(
+                self._free_in(skill, now), len(waiting), turnaround
+            )
+            for index, request in enumerate(waiting):
+                entry = QueueEntry(
+                    request.case_id,
+                    request.citizen_id,
+                    skill,
+                    index + 1,
+                    starts[index] if starts else None,
+                )
+                entries.append((request, entry))
+        return entries
 
     def _free_in(self, skill: Skill, now: datetime) -> list[float]:
         """Seconds until each qualified staff member on duty is free."""
@@ -506,7 +470,7 @@ class Pool:
         return free
 
     def _drop_request(
-        self, request: _Request, reason: EndReason, now: datetime
+        self, request: WaitingRequest, reason: EndReason, now: datetime
     ) -> list[PoolEvent]:
         events: list[PoolEvent] = []
         if request.offer_id is not None:
@@ -582,17 +546,26 @@ class Pool:
         return events
 
     def _dispatch(self, now: datetime) -> list[PoolEvent]:
-        """Offer each unoffered request, in queue order, to the longest-idle match."""
+        """Offer each unoffered request, in queue order, to the longest-idle match.
+
+        Only available staff are candidates, so with everyone busy this is one
+        pass over the staff, not one per waiting request.
+        """
+        available = {
+            sid: s
+            for sid, s in self._staff.items()
+            if s.status is StaffStatus.AVAILABLE
+        }
         events: list[PoolEvent] = []
         for request in self._waiting:
+            if not available:
+                break
             if request.offer_id is not None:
                 continue
             staff_id = pick_longest_idle(
                 (sid, s.idle_since)
-                for sid, s in self._staff.items()
-                if s.status is StaffStatus.AVAILABLE
-                and request.skill in s.skills
-                and sid not in request.declined_by
+                for sid, s in available.items()
+                if request.skill in s.skills and sid not in request.declined_by
             )
             if staff_id is None:
                 continue
@@ -606,7 +579,7 @@ class Pool:
             )
             self._offers[offer.id] = offer
             request.offer_id = offer.id
-            staff = self._staff[staff_id]
+            staff = available.pop(staff_id)
             staff.offer_id = offer.id
             self._become(staff, StaffStatus.OFFERED, now)
             events.append(OfferMade(offer))

@@ -10,7 +10,8 @@ from typing import Any
 from counseling.services import Skill
 from interpreter_pool.estimate import HandleTimes
 from interpreter_pool.events import AwayReason, Offer, Session, StaffStatus
-from interpreter_pool.pool import Pool, PoolRules, _Request, _Staff, new_id
+from interpreter_pool.pool import Pool
+from interpreter_pool.records import PoolRules, StaffRecord, WaitingRequest, new_id
 
 VERSION = 1
 
@@ -105,7 +106,7 @@ def load(
         raise ValueError(f"pool state version {data.get('version')!r} is unknown")
     pool = Pool(rules, make_id)
     for sid, s in data["staff"].items():
-        pool._staff[sid] = _Staff(
+        pool._staff[sid] = StaffRecord(
             skills=frozenset(Skill.parse(k) for k in s["skills"]),
             status=StaffStatus(s["status"]),
             since=_at(s["since"]),
@@ -122,7 +123,7 @@ def load(
         )
     for r in data["waiting"]:
         pool._waiting.append(
-            _Request(
+            WaitingRequest(
                 case_id=r["case_id"],
                 citizen_id=r["citizen_id"],
                 skill=Skill.parse(r["skill"]),

@@ -199,15 +199,25 @@ class Desk:
         async with self._store.transaction() as pool:
             now = self._now()
             case = Case.open(self._make_id(), skill, now)
-            # Check before storing so a refused request leaves nothing behind.
+            # Check first, so a refused request leaves nothing behind.
             pool.check_can_request(citizen_id)
             self._check_hours(pool, skill, now)
-            await self._cases.add(case)
             events = pool.request(citizen_id, case.id, skill, now, priority)
-            await self._apply(pool, events)
-            entry = next(
-                (e for e in pool.queue(now) if e.citizen_id == citizen_id), None
-            )
+            try:
+                await self._apply(pool, events, new_case=case)
+            except Exception:
+                # Not stored: take the request back, so no one holds an offer
+                # for a case that does not exist, and let the error reach the ack.
+                undo = pool.citizen_gone(citizen_id, now)
+                withdrawn: list[PoolEvent] = [
+                    e
+                    for e in undo
+                    if isinstance(e, OfferClosed) and e.offer.case_id == case.id
+                ]
+                await self._announce_all(pool, withdrawn)
+                await self._apply(pool, [e for e in undo if e not in withdrawn])
+                raise
+            entry = pool.queue_entry(citizen_id, now)
             return entry or QueueEntry(case.id, citizen_id, skill, 1, 0.0)
 
     async def cancel(self, citizen_id: str) -> None:
@@ -383,15 +393,38 @@ class Desk:
             since=presence.since,
         )
 
-    async def _apply(self, pool: Pool, events: list[PoolEvent]) -> None:
-        """Record events on their cases, store them, then tell the parties."""
-        touched: dict[str, Case] = {}
+    async def _apply(
+        self, pool: Pool, events: list[PoolEvent], new_case: Case | None = None
+    ) -> None:
+        """Record events on their cases, store them, then tell the parties.
+
+        Offers go out first, while the cases are being stored: an offer is only
+        a question to an interpreter, and answering it needs this command (which
+        holds the pool) to finish storing. If storing fails, the command raises
+        and the caller withdraws what it offered.
+        """
+        for event in events:
+            if isinstance(event, OfferMade):
+                await self._announce(pool, event)
+        touched: dict[str, Case] = {} if new_case is None else {new_case.id: new_case}
         for event in events:
             await self._record(event, touched)
+        if new_case is not None:
+            await self._cases.add(touched.pop(new_case.id))
         for case in touched.values():
             await self._cases.save(case)
         for event in events:
+            if not isinstance(event, OfferMade):
+                await self._announce(pool, event)
+        await self._tell_queue(pool)
+
+    async def _announce_all(self, pool: Pool, events: list[PoolEvent]) -> None:
+        """Tell the parties without recording: for undoing an unstored command."""
+        for event in events:
             await self._announce(pool, event)
+        await self._tell_queue(pool)
+
+    async def _tell_queue(self, pool: Pool) -> None:
         for entry in pool.queue_changes(self._now(), ESTIMATE_STEP_SECONDS):
             await self._notifier.to_citizen(
                 entry.citizen_id,

@@ -81,9 +81,8 @@ class SqlCaseRepository:
     async def add(self, case: Case) -> None:
         require_aware_case(case)
         try:
+            # One round trip: a duplicate id fails the insert itself.
             async with self._sessions.begin() as session:
-                if await session.get(CaseRow, case.id) is not None:
-                    raise DuplicateKey("case", case.id)
                 row = CaseRow(id=case.id)
                 _write_case(row, case)
                 row.events = [

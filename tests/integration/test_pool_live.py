@@ -7,9 +7,13 @@ from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from tests.integration.conftest import base_url, login, start_server
 from tests.integration.peers import MediaPeer, Party
+from tests.pg import fresh_database_url
 
 AppServer = Callable[[web.Application], Awaitable[TestServer]]
 RED = (0, 0, 220)
@@ -164,3 +168,39 @@ async def test_an_interpreter_who_does_not_return_ends_the_session(
         )
     finally:
         await caller.sio.disconnect()
+
+
+async def test_a_request_that_cannot_be_stored_takes_its_offer_back(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    """Offers go out while the case is being stored; when storing fails, the
+    interpreter sees the offer withdrawn, the citizen gets an error, and the
+    next request (storage back) is offered as usual."""
+    async with fresh_database_url() as url:
+        server = await start_server(aiohttp_server, tmp_path, url)
+        engine = create_async_engine(url, poolclass=NullPool)
+        interpreter, _ = await staff(server, "interpreter.ksl")
+        person = await citizen(server)
+        try:
+            await interpreter.call("set_presence", {"status": "available"})
+            async with engine.begin() as connection:
+                await connection.execute(text("ALTER TABLE cases RENAME TO gone"))
+            ack = await person.call("request", {"service": "sign_language"})
+            assert ack["error"]["code"] == "internal_error"
+            offer = await interpreter.next("offer")
+            closed = await interpreter.next("offer_closed")
+            assert closed == {"offer_id": offer["offer_id"], "reason": "withdrawn"}
+            await interpreter.next_matching("status", "status", "available")
+            async with engine.begin() as connection:
+                await connection.execute(text("ALTER TABLE gone RENAME TO cases"))
+                stored = await connection.scalar(text("SELECT count(*) FROM cases"))
+            assert stored == 0
+            again = await person.call("request", {"service": "sign_language"})
+            assert again["position"] == 1
+            second = await interpreter.next("offer")
+            assert second["case_id"] == again["case_id"] != offer["case_id"]
+        finally:
+            for party in (person, interpreter):
+                await party.sio.disconnect()
+            await engine.dispose()
+            await server.close()
