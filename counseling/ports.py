@@ -8,6 +8,16 @@ from typing import Protocol
 
 from counseling.cases import Case
 from counseling.chat import ChatMessage
+from counseling.hours import ServiceHours
+from counseling.reservations import (
+    CitizenDetails,
+    Interpreter,
+    JoinClaim,
+    Reservation,
+    Shift,
+    SlotRequest,
+)
+from counseling.services import Skill
 from counseling.staff import LoginSession, StaffAccount
 
 
@@ -49,3 +59,85 @@ class LoginSessions(Protocol):
     async def remove(self, token_hash: str) -> None: ...
 
     async def purge_expired(self, now: datetime) -> int: ...
+
+
+class ReservationBook(Protocol):
+    """Reservations and staff shifts. Every change is checked against the rules in
+    ``counseling.reservations`` inside one serialized transaction, so two bookings
+    racing for one interpreter's slot (on any number of processes) cannot both win.
+
+    Refusals raise ``ReservationError`` subclasses and change nothing.
+    """
+
+    async def book(
+        self,
+        reservation_id: str,
+        request: SlotRequest,
+        citizen: CitizenDetails,
+        token_hash: str,
+        booked_by: str | None,
+        now: datetime,
+        hours: ServiceHours,
+    ) -> Reservation: ...
+
+    async def move(
+        self,
+        reservation_id: str,
+        request: SlotRequest,
+        now: datetime,
+        hours: ServiceHours,
+    ) -> Reservation:
+        """New start, duration and interpreter; ``request.staff_id`` None keeps the
+        current interpreter when they can take the new slot, else chooses one."""
+        ...
+
+    async def cancel(self, reservation_id: str, now: datetime) -> Reservation: ...
+
+    async def reissue_token(
+        self, reservation_id: str, token_hash: str
+    ) -> Reservation: ...
+
+    async def get(self, reservation_id: str) -> Reservation | None: ...
+
+    async def by_token(self, token: str) -> Reservation | None: ...
+
+    async def between(
+        self, start: datetime, end: datetime, staff_id: str | None = None
+    ) -> Sequence[Reservation]:
+        """Reservations (any status) overlapping ``[start, end)``, by start."""
+        ...
+
+    async def claim(self, token: str, now: datetime) -> JoinClaim:
+        """The reservation of a join link valid at ``now``, marked claimed.
+
+        Raises JoinTokenUnknown, JoinTooEarly or JoinTokenExpired.
+        """
+        ...
+
+    async def release_no_shows(self, now: datetime) -> Sequence[Reservation]:
+        """Mark no-show every booked reservation nobody joined by its start plus
+        NO_SHOW_AFTER, freeing its slot; returns them (each once, ever)."""
+        ...
+
+    async def add_shift(self, shift: Shift, now: datetime) -> Shift: ...
+
+    async def change_shift(
+        self, shift_id: str, start: datetime, end: datetime, now: datetime
+    ) -> Shift: ...
+
+    async def remove_shift(self, shift_id: str, now: datetime) -> Shift: ...
+
+    async def shifts(
+        self, start: datetime, end: datetime, staff_id: str | None = None
+    ) -> Sequence[Shift]: ...
+
+    async def free_slots(
+        self, skill: Skill, now: datetime, hours: ServiceHours, count: int
+    ) -> Sequence[tuple[datetime, datetime]]:
+        """The next ``count`` slots a citizen may book (``counseling.reservations.
+        free_slots``), over the coming two weeks."""
+        ...
+
+    async def interpreters(self) -> Sequence[Interpreter]:
+        """Every interpreter account, by display name."""
+        ...

@@ -15,7 +15,7 @@ import socketio
 from aiohttp import web
 
 from counseling.ports import CaseRepository, ChatLog
-from dasan.demo import seed_demo
+from dasan.demo import seed_demo, seed_demo_shifts
 from dasan.settings import Settings
 from rtc_server.server import MediaServer
 from signaling.auth import Authenticator, Passwords
@@ -23,11 +23,13 @@ from signaling.desk import Desk, utc_now
 from signaling.http import RUNTIME as HTTP_RUNTIME
 from signaling.http import HttpRuntime, add_routes
 from signaling.ports import PoolStore
+from signaling.scheduling import SCHEDULING, SchedulingRuntime, add_scheduling_routes
 from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
+from storage.reservations import SqlReservationBook
 from storage.sql import (
     SqlCaseRepository,
     SqlChatLog,
@@ -100,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
         vendor_dir=WEB_CLIENT / "node_modules" / "socket.io-client" / "dist",
         openapi_file=WEB_CLIENT.parent / "docs" / "openapi.yaml",
     )
+    add_scheduling_routes(app, WEB_CLIENT / "static")
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         database = await open_database(database_url(settings))
@@ -134,6 +137,10 @@ def create_app(settings: Settings) -> web.Application:
             if settings.demo
             else []
         )
+        reservations = SqlReservationBook(database)
+        if settings.demo:
+            await seed_demo_shifts(staff, reservations, calendar.hours().tz, utc_now())
+        app[SCHEDULING] = SchedulingRuntime(reservations, auth, calendar, utc_now)
         app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
             auth,

@@ -1,4 +1,5 @@
-"""SQL tables for staff, login sessions, cases and case timelines (SQLAlchemy 2)."""
+"""SQL tables for staff, login sessions, cases, case timelines, shifts and reservations
+(SQLAlchemy 2)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Double,
     ForeignKey,
     Index,
@@ -15,7 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -123,3 +128,77 @@ class CaseMessageRow(Base):
     sender: Mapped[str] = mapped_column(String(16))
     sender_id: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+
+
+# Statuses of a reservation that hold the interpreter's time (ReservationStatus).
+HOLDING_STATUSES = ("booked", "claimed")
+
+
+def _no_overlap(name: str, where: str | None = None) -> ExcludeConstraint:
+    """PostgreSQL refuses two rows of one staff member whose times overlap.
+
+    Needs the btree_gist extension (``=`` on text in a GiST index); migration 0003
+    creates it. SQLite has no such constraint: the repository serializes writers.
+    """
+    constraint = ExcludeConstraint(
+        (literal_column("staff_id"), "="),
+        (literal_column("tstzrange(start_at, end_at, '[)')"), "&&"),
+        name=name,
+        using="gist",
+        where=None if where is None else text(where),
+    )
+    constraint.ddl_if(dialect="postgresql")
+    return constraint
+
+
+class ShiftRow(Base):
+    """When a staff member works; reservations for them fit inside a shift."""
+
+    __tablename__ = "staff_shifts"
+    __table_args__ = (
+        Index(None, "start_at"),
+        CheckConstraint("end_at > start_at", name="ends_after_start"),
+        _no_overlap("ex_staff_shifts_no_overlap"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+
+
+class ReservationRow(Base):
+    """A slot booked with one interpreter; citizen_* and notes are personal data."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index(None, "start_at"),
+        Index(None, "status", "start_at"),
+        CheckConstraint("end_at > start_at", name="ends_after_start"),
+        _no_overlap(
+            "ex_reservations_no_overlap",
+            "status IN ('" + "', '".join(HOLDING_STATUSES) + "')",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    staff_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    # SHA-256 of the citizen's join token; the token itself is never stored.
+    join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_name: Mapped[str | None] = mapped_column(String(100))
+    citizen_contact: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    booked_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
