@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := web_client/node_modules/.installed
 
-.PHONY: run test lint unit integration e2e bench deps chromium services clean
+.PHONY: run test lint unit integration e2e bench screenshots deps chromium services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,12 @@ $(NPM_STAMP): web_client/package.json web_client/package-lock.json
 
 deps: $(STAMP) $(NPM_STAMP)
 
+# Chromium for the browser tests, and CJK fonts so screenshots show Korean,
+# Chinese and Japanese text instead of empty boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "chromium not found: installing Debian's chromium package"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
+	  echo "installing Debian's chromium and fonts-noto-cjk packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
 services:
 	@$(BIN)/python -m tests.preflight
@@ -50,6 +52,10 @@ test: deps chromium services lint
 bench: deps
 	$(BIN)/python -m benchmarks.signaling_latency
 	$(BIN)/python -m benchmarks.media_room
+
+# The README's screenshots (docs/screenshots/): the accessibility tests take them.
+screenshots: deps chromium services
+	$(BIN)/pytest -q tests/e2e/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) web_client/node_modules var

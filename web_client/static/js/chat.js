@@ -2,7 +2,15 @@
 // message list, the input with its counter, sending with an ack, and the
 // transcript again after a reload. Deaf participants depend on it.
 
-import { MessageArea, currentLocale, errorMessage, hasMessage, onLocaleChange, setMessage } from './i18n.js';
+import {
+  MessageArea,
+  errorMessage,
+  hasMessage,
+  intlLocale,
+  onLocaleChange,
+  setMessage,
+  titleCue,
+} from './i18n.js';
 import { MAX_CHAT_LENGTH, PARTY, emitWithAck } from './protocol.js';
 
 /** The length the server checks: code points (not UTF-16 units), trimmed as sent. */
@@ -15,11 +23,11 @@ const FRESH_MS = 4000; // how long a new message from the other side stands out
 const messageKey = ({ case_id: caseId, seq }) => `${caseId}:${seq}`;
 
 function formatCount(count) {
-  return new Intl.NumberFormat(currentLocale()).format(count);
+  return new Intl.NumberFormat(intlLocale()).format(count);
 }
 
 function formatTime(iso) {
-  return new Intl.DateTimeFormat(currentLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(intlLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 
 /**
@@ -49,7 +57,6 @@ export class ChatPanel {
     this.open = false;
     this.sending = false;
     this.tooLong = false;
-    this.logInView = true;
     this.messages = new Map(); // messageKey -> {notice, element}
 
     this.form.addEventListener('submit', (event) => {
@@ -58,6 +65,8 @@ export class ChatPanel {
     });
     this.input.addEventListener('input', () => this.renderCounter());
     this.input.addEventListener('keydown', (event) => this.onKeyDown(event));
+    // In the chat already: the "new message" button must not cover what has the focus.
+    root.addEventListener('focusin', () => this.hideAlert());
     onLocaleChange(() => this.renderTimes());
     if (this.alert) {
       this.alert.addEventListener('click', () => {
@@ -66,12 +75,15 @@ export class ChatPanel {
         this.hideAlert();
       });
       if (typeof IntersectionObserver === 'function') {
-        new IntersectionObserver(([entry]) => {
-          this.logInView = entry.isIntersecting;
-          if (this.logInView) {
-            this.hideAlert();
-          }
-        }).observe(this.log);
+        // Scrolled (or resized) so that the newest messages show: no need to point at them.
+        new IntersectionObserver(
+          () => {
+            if (this.newestInView()) {
+              this.hideAlert();
+            }
+          },
+          { threshold: [0, 0.25, 0.5, 0.75, 1] },
+        ).observe(this.log);
       }
     }
     this.reset();
@@ -96,6 +108,11 @@ export class ChatPanel {
 
   focus() {
     this.input.focus();
+  }
+
+  /** Focus the message list without scrolling (the video stays in view). */
+  focusLog() {
+    this.log.focus({ preventScroll: true });
   }
 
   /** The session ended: keep the transcript readable, stop writing. */
@@ -238,6 +255,7 @@ export class ChatPanel {
       element.classList.add('fresh'); // a visual cue; the log role reads it out
       setTimeout(() => element.classList.remove('fresh'), FRESH_MS);
       this.showAlert(notice);
+      titleCue('chat.title_alert', { name: this.senderName(notice) });
     }
   }
 
@@ -310,10 +328,21 @@ export class ChatPanel {
   }
 
   showAlert(notice) {
-    if (this.alert && !this.logInView) {
+    if (this.alert && !this.newestInView()) {
       setMessage(this.alert, 'chat.new_message', { name: this.senderName(notice) });
       this.alert.hidden = false;
     }
+  }
+
+  /**
+   * Whether the end of the list (where a new message appears, the list being
+   * scrolled to it) is on screen: on a phone the list is often below the video,
+   * or only its top shows.
+   */
+  newestInView() {
+    const box = this.log.getBoundingClientRect();
+    const height = window.innerHeight || document.documentElement.clientHeight;
+    return box.height > 0 && box.bottom > 0 && box.bottom <= height;
   }
 
   hideAlert() {

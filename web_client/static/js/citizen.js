@@ -3,7 +3,18 @@
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
 import { ChatPanel } from './chat.js';
-import { MessageArea, clearMessage, endonym, formatMoment, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import {
+  MessageArea,
+  clearMessage,
+  endonym,
+  flash,
+  formatMoment,
+  initI18n,
+  onLocaleChange,
+  setMessage,
+  t,
+  titleCue,
+} from './i18n.js';
 import { MediaProblem, openCamera, webRtcProblem } from './media.js';
 import {
   API,
@@ -212,8 +223,9 @@ async function startCamera() {
     ui.startCamera.disabled = false;
     renderCamera();
   }
-  if (state.localStream) {
-    ui.ask.scrollIntoView({ block: 'nearest' });
+  if (state.localStream && !ui.ask.disabled) {
+    // The camera button is gone: the next step takes the focus (and comes into view).
+    ui.ask.focus();
   }
 }
 
@@ -270,7 +282,7 @@ async function ask(event) {
     }
   } catch (err) {
     if (err.nextOpen) {
-      err.params = { when: formatMoment(err.nextOpen, state.timeZone) };
+      err.params = { when: { moment: err.nextOpen, timeZone: state.timeZone } }; // follows a language switch
     }
     errors.showError(err);
     setStatus(readyStatus());
@@ -334,12 +346,16 @@ function onSessionStarted(notice) {
   setMessage(ui.hangUp, state.chatOnly ? 'citizen.hang_up.chat' : 'citizen.hang_up');
   setView('call');
   chat.start({ socket: state.socket, roomId: notice.room_id });
+  // Someone answered: seen on the page, and in the tab strip when the page is hidden.
+  titleCue('citizen.title_alert.joined', { name });
+  flash(ui.status);
   if (state.chatOnly) {
     setStatus('citizen.status.in_chat', { name });
     chat.focus();
     return;
   }
   setStatus('citizen.status.joining', { name });
+  chat.focusLog(); // the start button is gone; keep keyboard focus in the session
   const call = new Call({
     socket: state.socket,
     events: CITIZEN.emit,
@@ -410,6 +426,8 @@ function showEnded(statusKey, detailKey) {
   setView('ended');
   setStatus(statusKey);
   setMessage(ui.endedDetail, detailKey);
+  titleCue('citizen.title_alert.ended');
+  flash(ui.status);
   ui.again.focus();
 }
 

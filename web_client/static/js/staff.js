@@ -3,13 +3,23 @@
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
 import { ChatPanel } from './chat.js';
-import { MessageArea, clearMessage, formatMoment, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import {
+  MessageArea,
+  STAFF_LOCALES,
+  clearMessage,
+  flash,
+  hasMessage,
+  initI18n,
+  onLocaleChange,
+  setMessage,
+  t,
+  titleCue,
+} from './i18n.js';
 import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
 import {
   API,
   AWAY_REASON,
   CHOOSABLE_AWAY_REASONS,
-  ERROR_CODE,
   NAMESPACE,
   OFFER_CLOSED_REASON,
   PARTY,
@@ -123,7 +133,8 @@ async function login(event) {
     }
     const body = await response.json().catch(() => ({}));
     const code = (body.error && body.error.code) || `http_${response.status}`;
-    const key = code === ERROR_CODE.BAD_CREDENTIALS ? 'staff.login.bad_credentials' : 'staff.login.failed';
+    // bad_credentials, too_many_attempts: each says what to do; anything else is a failure.
+    const key = hasMessage(`staff.login.${code}`) ? `staff.login.${code}` : 'staff.login.failed';
     errors.show(key, {}, code);
   } catch {
     errors.show('staff.login.failed');
@@ -200,7 +211,7 @@ function renderAwayReasons() {
     ...CHOOSABLE_AWAY_REASONS.map((reason) => {
       const option = document.createElement('option');
       option.value = reason;
-      setMessage(option, `away_reason.${reason}`);
+      setMessage(option, `staff.away_reason.${reason}`);
       return option;
     }),
   );
@@ -217,7 +228,8 @@ function presenceMessage(prefix, { status, reason }) {
     return { key: `${prefix}.${status}.${reason}`, params: {} };
   }
   const key = hasMessage(`${prefix}.${status}`) ? `${prefix}.${status}` : `${prefix}.other`;
-  const reasonText = hasMessage(`away_reason.${reason}`) ? { key: `away_reason.${reason}` } : String(reason);
+  const reasonKey = `staff.away_reason.${reason}`;
+  const reasonText = hasMessage(reasonKey) ? { key: reasonKey } : String(reason);
   return { key, params: { status, reason: reasonText } };
 }
 
@@ -384,12 +396,14 @@ async function onSessionStarted(notice) {
   setMessage(ui.hangUp, chatOnly ? 'staff.hang_up.chat' : 'staff.hang_up');
   setView('call');
   chat.start({ socket: state.socket, roomId: notice.room_id }); // after a reload: the transcript so far
+  flash(ui.status);
   if (chatOnly) {
     setStatus('staff.status.in_chat', what);
     chat.focus();
     return;
   }
   setStatus('staff.status.joining');
+  chat.focusLog(); // Accept is gone; keep keyboard focus in the session
   // After a reload the console rejoins a held session: the camera must come back
   // first, or the offer would only receive and the citizen would see nothing.
   await ensureCamera();
@@ -429,6 +443,9 @@ function showEnded(endedBy) {
   setView('ended');
   renderEnded();
   setMessage(ui.notice, `staff.ended_by.${endedBy}`);
+  titleCue('staff.title_alert.ended');
+  flash(ui.notice);
+  ui.available.focus(); // the next step: Available for calls (hang-up is gone)
 }
 
 function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
@@ -494,7 +511,7 @@ function connect() {
   socket.on(STAFF.on.SERVICE_CLOSING, ({ closes_at: closesAt }) => {
     // Shown, never only heard: a deaf interpreter must see it too.
     setMessage(document.getElementById('closing-notice'), 'staff.service_closing', {
-      when: formatMoment(closesAt),
+      when: { moment: closesAt },
     });
   });
   socket.on(STAFF.on.OFFER, onOffer);
@@ -506,7 +523,7 @@ function connect() {
 // -- start --------------------------------------------------------------------
 
 async function main() {
-  await initI18n(ui.locale);
+  await initI18n(ui.locale, { locales: STAFF_LOCALES });
   onLocaleChange(renderSkills);
   renderAwayReasons();
   setView('loading');
