@@ -55,7 +55,7 @@ bench: deps
 
 # The README's screenshots (docs/screenshots/): the accessibility tests take them.
 screenshots: deps chromium services
-	$(BIN)/pytest -q tests/e2e/test_accessibility.py
+	DASAN_REFRESH_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) web_client/node_modules var

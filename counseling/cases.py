@@ -26,10 +26,14 @@ class EndReason(StrEnum):
     DECLINED_BY_ALL = "declined_by_all"
     CONNECTION_LOST = "connection_lost"
     SERVICE_INTERRUPTED = "service_interrupted"
+    NO_SHOW = "no_show"
+    """A reservation's citizen did not join within ten minutes of the start."""
 
 
 class EventKind(StrEnum):
     REQUESTED = "requested"
+    RESERVATION = "reservation"
+    """The request came through a reservation's join link; detail: its id."""
     OFFERED = "offered"
     DECLINED = "declined"
     OFFER_EXPIRED = "offer_expired"
@@ -76,14 +80,31 @@ class Case:
     events: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
-    def open(cls, case_id: str, skill: Skill, now: datetime) -> Case:
+    def open(
+        cls,
+        case_id: str,
+        skill: Skill,
+        now: datetime,
+        reservation_id: str | None = None,
+    ) -> Case:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         case = cls(
             id=case_id, skill=skill, requested_at=now, channel=skill.service.channel
         )
         case.events.append(CaseEvent(now, EventKind.REQUESTED))
+        if reservation_id is not None:
+            case.events.append(
+                CaseEvent(now, EventKind.RESERVATION, detail=reservation_id)
+            )
         return case
+
+    @property
+    def reservation_id(self) -> str | None:
+        """The reservation this case came from, if any."""
+        return next(
+            (e.detail for e in self.events if e.kind is EventKind.RESERVATION), None
+        )
 
     def _require(self, action: str, *allowed: CaseStatus) -> None:
         if self.status not in allowed:

@@ -23,12 +23,15 @@ from signaling.desk import Desk, utc_now
 from signaling.http import RUNTIME as HTTP_RUNTIME
 from signaling.http import HttpRuntime, add_routes
 from signaling.ports import PoolStore
+from signaling.records_http import RECORDS, RecordsRuntime, add_record_routes
+from signaling.retention import run_retention
 from signaling.scheduling import SCHEDULING, SchedulingRuntime, add_scheduling_routes
 from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
+from storage.records import SqlCaseRecords
 from storage.reservations import SqlReservationBook
 from storage.sql import (
     SqlCaseRepository,
@@ -36,6 +39,7 @@ from storage.sql import (
     SqlLoginSessions,
     SqlStaffDirectory,
 )
+from storage.taxonomy_file import TaxonomyFile
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
         openapi_file=WEB_CLIENT.parent / "docs" / "openapi.yaml",
     )
     add_scheduling_routes(app, WEB_CLIENT / "static")
+    add_record_routes(app, WEB_CLIENT / "static")
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         database = await open_database(database_url(settings))
@@ -116,6 +121,7 @@ def create_app(settings: Settings) -> web.Application:
         )
         calendar.hours()  # a bad closures file stops the start, naming the entry
         chat = SqlChatLog(database)
+        reservations = SqlReservationBook(database)
         desk = Desk(
             store,
             cases,
@@ -124,6 +130,7 @@ def create_app(settings: Settings) -> web.Application:
             SocketNotifier(sio),
             hours=calendar.hours,
             refuse_past_close=settings.refuse_past_close,
+            reservations=reservations,
         )
         interrupted = await desk.close_interrupted()
         if interrupted:
@@ -137,10 +144,15 @@ def create_app(settings: Settings) -> web.Application:
             if settings.demo
             else []
         )
-        reservations = SqlReservationBook(database)
         if settings.demo:
             await seed_demo_shifts(staff, reservations, calendar.hours().tz, utc_now())
-        app[SCHEDULING] = SchedulingRuntime(reservations, auth, calendar, utc_now)
+        app[SCHEDULING] = SchedulingRuntime(
+            reservations,
+            auth,
+            calendar,
+            utc_now,
+            long_wait_minutes=settings.booking_offer_wait_minutes,
+        )
         app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
             auth,
@@ -149,14 +161,25 @@ def create_app(settings: Settings) -> web.Application:
             int(ttl.total_seconds()),
             calendar,
             chat,
+            long_wait_minutes=settings.booking_offer_wait_minutes,
+        )
+        records = SqlCaseRecords(database)
+        taxonomy = TaxonomyFile(settings.taxonomy_path)
+        taxonomy.taxonomy()  # a bad categories file stops the start, naming the entry
+        app[RECORDS] = RecordsRuntime(
+            records, cases, auth, taxonomy.taxonomy, calendar.hours().tz, utc_now
         )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
+        retention = asyncio.create_task(
+            run_retention(records, utc_now, settings.retention_days), name="retention"
+        )
         try:
             yield
         finally:
-            timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timers
+            for task in (timers, retention):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await media.close()
             await store.close()
             await database.close()

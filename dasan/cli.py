@@ -110,7 +110,9 @@ async def serve(settings: Settings) -> None:
     lines = [
         "Dasan RTC is running.",
         f"  Citizen page:   {base}/",
+        f"  Book a time:    {base}/book",
         f"  Staff console:  {base}/staff",
+        f"  Scheduler:      {base}/scheduler",
         f"  Health check:   {base}/healthz",
     ]
     demo = app[RUNTIME].demo_accounts

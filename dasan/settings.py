@@ -47,7 +47,10 @@ class Settings:
     center_tz: str = "Asia/Seoul"
     hours_file: Path | None = None
     refuse_past_close: bool = True
+    booking_offer_wait_minutes: float = 15.0
     log_level: str = "INFO"
+    retention_days: int = 0
+    """Erase the personal fields of cases older than this (0: keep forever)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -67,9 +70,19 @@ class Settings:
             raise SettingsError(
                 "default_handle_seconds", self.default_handle_seconds, "must be 10-7200"
             )
+        if not 1 <= self.booking_offer_wait_minutes <= 240:
+            raise SettingsError(
+                "booking_offer_wait_minutes",
+                self.booking_offer_wait_minutes,
+                "must be 1-240",
+            )
         if not 0 < self.session_ttl_hours <= 24 * 30:
             raise SettingsError(
                 "session_ttl_hours", self.session_ttl_hours, "must be >0 and <=720"
+            )
+        if not 0 <= self.retention_days <= 36500:
+            raise SettingsError(
+                "retention_days", self.retention_days, "must be 0 (keep) to 36500"
             )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("log_level", self.log_level, "DEBUG/INFO/WARNING/ERROR")
@@ -102,6 +115,11 @@ class Settings:
     def exceptions_path(self) -> Path:
         """The closures and special openings file: settable, or in the data folder."""
         return self.hours_file or self.data_dir / "hours.toml"
+
+    @property
+    def taxonomy_path(self) -> Path:
+        """The wrap-up categories file (the built-in taxonomy when absent)."""
+        return self.data_dir / "taxonomy.toml"
 
     def pool_rules(self) -> PoolRules:
         return PoolRules(

@@ -301,10 +301,17 @@ class Pool:
         skill: Skill,
         now: datetime,
         priority: bool = False,
+        preferred: str | None = None,
     ) -> list[PoolEvent]:
-        """Queue a request; ``priority`` (a reservation due now) goes first."""
+        """Queue a request; ``priority`` (a reservation due now) goes first.
+
+        A ``preferred`` staff member (the one reserved) gets the offer when
+        available; otherwise the request is offered like any other.
+        """
         self.check_can_request(citizen_id)
-        request = WaitingRequest(case_id, citizen_id, skill, now, priority)
+        request = WaitingRequest(
+            case_id, citizen_id, skill, now, priority, preferred=preferred
+        )
         if priority:
             index = next(
                 (i for i, r in enumerate(self._waiting) if not r.priority),
@@ -562,11 +569,19 @@ class Pool:
                 break
             if request.offer_id is not None:
                 continue
-            staff_id = pick_longest_idle(
-                (sid, s.idle_since)
-                for sid, s in available.items()
-                if request.skill in s.skills and sid not in request.declined_by
-            )
+            preferred = request.preferred
+            if (
+                preferred in available
+                and request.skill in available[preferred].skills
+                and preferred not in request.declined_by
+            ):
+                staff_id: str | None = preferred
+            else:
+                staff_id = pick_longest_idle(
+                    (sid, s.idle_since)
+                    for sid, s in available.items()
+                    if request.skill in s.skills and sid not in request.declined_by
+                )
             if staff_id is None:
                 continue
             offer = Offer(

@@ -83,3 +83,5 @@ class WaitingRequest:
     declined_by: set[str] = field(default_factory=set)
     offer_id: str | None = None
     told: tuple[int, int | None] | None = None
+    preferred: str | None = None
+    """The staff member reserved for this citizen: offered first when available."""

@@ -66,6 +66,7 @@ def dump(pool: Pool) -> dict[str, Any]:
                 "declined_by": sorted(r.declined_by),
                 "offer_id": r.offer_id,
                 "told": None if r.told is None else list(r.told),
+                "preferred": r.preferred,
             }
             for r in pool._waiting
         ],
@@ -132,6 +133,7 @@ def load(
                 declined_by=set(r["declined_by"]),
                 offer_id=r["offer_id"],
                 told=None if r["told"] is None else (r["told"][0], r["told"][1]),
+                preferred=r.get("preferred"),
             )
         )
     for o in data["offers"]:

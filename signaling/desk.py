@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from counseling.cases import Case, EndReason, Party
 from counseling.chat import ChatMessage, clean_text
 from counseling.hours import ClosingSoon, ServiceHours
-from counseling.ports import CaseRepository, ChatLog
+from counseling.ports import CaseRepository, ChatLog, ReservationBook
+from counseling.reservations import JoinTokenUnknown, Reservation
 from counseling.services import Service, Skill
 from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.errors import NotInRoom
@@ -94,7 +95,9 @@ class Desk:
         clock: Callable[[], datetime] = utc_now,
         make_id: Callable[[], str] = new_id,
         refuse_past_close: bool = True,
+        reservations: ReservationBook | None = None,
     ) -> None:
+        self._reservations = reservations
         self._hours = hours
         self._refuse_past_close = refuse_past_close
         self._warned: set[tuple[Service, datetime]] = set()
@@ -190,19 +193,46 @@ class Desk:
     # -- citizens -----------------------------------------------------------
 
     async def request(
-        self, citizen_id: str, skill: Skill, priority: bool = False
+        self,
+        citizen_id: str,
+        skill: Skill,
+        priority: bool = False,
+        join_token: str | None = None,
     ) -> QueueEntry:
         """Open a case and queue it; returns the citizen's place in the queue.
 
-        ``priority`` puts the request ahead of others: the hook for reservations.
+        ``priority`` puts the request ahead of others. A reservation's
+        ``join_token``, valid now, does that and asks for the reserved
+        interpreter first; service hours are not checked again, since the
+        reservation was booked inside them.
         """
+        reservation: Reservation | None = None
+        if join_token is not None:
+            if self._reservations is None:
+                raise JoinTokenUnknown
+            claim = await self._reservations.claim(join_token, self._now())
+            reservation = claim.reservation
+            skill, priority = reservation.skill, True
         async with self._store.transaction() as pool:
             now = self._now()
-            case = Case.open(self._make_id(), skill, now)
+            case = Case.open(
+                self._make_id(),
+                skill,
+                now,
+                None if reservation is None else reservation.id,
+            )
             # Check first, so a refused request leaves nothing behind.
             pool.check_can_request(citizen_id)
-            self._check_hours(pool, skill, now)
-            events = pool.request(citizen_id, case.id, skill, now, priority)
+            if reservation is None:
+                self._check_hours(pool, skill, now)
+            events = pool.request(
+                citizen_id,
+                case.id,
+                skill,
+                now,
+                priority,
+                None if reservation is None else reservation.staff_id,
+            )
             try:
                 await self._apply(pool, events, new_case=case)
             except Exception:
@@ -318,6 +348,7 @@ class Desk:
                 try:
                     await self.tick()
                     await self.warn_closing()
+                    await self.release_no_shows()
                 except Exception:
                     log.exception("timer tick failed; trying again later")
 
@@ -343,6 +374,24 @@ class Desk:
                 closes_at.astimezone(hours.tz),
                 None if next_open is None else next_open.astimezone(hours.tz),
             )
+
+    async def release_no_shows(self) -> int:
+        """Free the slots of reservations nobody joined; each becomes a no-show case.
+
+        The book hands each reservation out once, whichever process asks, so a
+        no-show is recorded once however many processes run this.
+        """
+        if self._reservations is None:
+            return 0
+        now = self._now()
+        released = await self._reservations.release_no_shows(now)
+        for reservation in released:
+            case = Case.open(
+                self._make_id(), reservation.skill, reservation.start, reservation.id
+            )
+            case.end(EndReason.NO_SHOW, Party.SYSTEM, now)
+            await self._cases.add(case)
+        return len(released)
 
     async def warn_closing(self) -> None:
         """Tell staff ten minutes ahead that their service closes."""

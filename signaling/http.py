@@ -43,6 +43,8 @@ class HttpRuntime:
     session_ttl_seconds: int
     calendar: Calendar
     chat: ChatLog
+    long_wait_minutes: float = 15.0
+    """The citizen page offers booking a time when the wait is longer."""
 
 
 RUNTIME = web.AppKey("http_runtime", HttpRuntime)
@@ -160,11 +162,13 @@ def _iso_in(moment: datetime | None, hours: ServiceHours) -> str | None:
 
 
 async def services(request: web.Request) -> web.Response:
-    hours = request.app[RUNTIME].calendar.hours()
+    rt = request.app[RUNTIME]
+    hours = rt.calendar.hours()
     now = datetime.now(UTC)
     return web.json_response(
         {
             "time_zone": hours.tz.key,
+            "long_wait_minutes": rt.long_wait_minutes,
             "services": [
                 {
                     "service": service.value,

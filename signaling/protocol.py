@@ -40,6 +40,16 @@ class RequestInterpreter(Payload):
 
     service: Service
     language: Language | None = None
+    join_token: str | None = Field(
+        default=None,
+        min_length=20,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description=(
+            "A reservation's join link token: routes the citizen to the reserved "
+            "interpreter (service and language then come from the reservation)."
+        ),
+    )
 
 
 class RtcOffer(Payload):
@@ -111,7 +121,10 @@ class ErrorBody(Payload):
     message: str = Field(description="A sentence a person can read")
     next_open: AwareDatetime | None = Field(
         default=None,
-        description="service_closed and closing_soon: when the service next opens",
+        description=(
+            "service_closed and closing_soon: when the service next opens; "
+            "join_too_early: when the join link starts to work"
+        ),
     )
 
 
@@ -270,6 +283,9 @@ EVENTS: tuple[EventSpec, ...] = (
             "already_waiting",
             "service_closed",
             "closing_soon",
+            "join_token_unknown",
+            "join_too_early",
+            "join_token_expired",
         ),
     ),
     EventSpec(

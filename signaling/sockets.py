@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from counseling.errors import CounselingError
 from counseling.hours import ServiceClosed
+from counseling.reservations import JoinTooEarly
 from counseling.services import Service, Skill
 from counseling.staff import StaffRole
 from interpreter_pool.errors import PoolError
@@ -88,6 +89,11 @@ async def guarded(
         return ErrorAck(
             ok=False,
             error=ErrorBody(code=exc.code, message=str(exc), next_open=exc.next_open),
+        ).model_dump(mode="json")
+    except JoinTooEarly as exc:
+        return ErrorAck(
+            ok=False,
+            error=ErrorBody(code=exc.code, message=str(exc), next_open=exc.opens_at),
         ).model_dump(mode="json")
     except (PoolError, MediaError, CounselingError) as exc:
         return error_ack(exc.code, str(exc))
@@ -189,7 +195,7 @@ class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 skill = Skill.for_request(p.service, p.language)
             except ValueError as exc:
                 return error_ack(ErrorCode.INVALID_PAYLOAD.value, str(exc))
-            entry = await desk.request(citizen_id, skill)
+            entry = await desk.request(citizen_id, skill, join_token=p.join_token)
             return ok(
                 RequestAck(
                     ok=True,

@@ -300,10 +300,21 @@ class PoolMachine(RuleBasedStateMachine):
     def offline(self, staff_id: str, tab: str) -> None:
         self.pool.staff_offline(staff_id, self.now(), tab)
 
-    @rule(citizen=citizens, skill=skills, priority=st.booleans())
-    def ask(self, citizen: str, skill: Skill, priority: bool) -> None:
+    @rule(
+        citizen=citizens,
+        skill=skills,
+        priority=st.booleans(),
+        preferred=st.none() | staff,
+    )
+    def ask(
+        self, citizen: str, skill: Skill, priority: bool, preferred: str | None
+    ) -> None:
         case = f"case{next(self.cases)}"
-        self._try(lambda: self.pool.request(citizen, case, skill, self.now(), priority))
+        self._try(
+            lambda: self.pool.request(
+                citizen, case, skill, self.now(), priority, preferred
+            )
+        )
 
     @rule(citizen=citizens)
     def leave(self, citizen: str) -> None:
@@ -503,6 +514,36 @@ def test_a_reservation_due_now_goes_ahead_of_the_queue() -> None:
     offer = pool.open_offer("s1")
     assert offer is not None
     assert offer.case_id == "case-r1"
+
+
+def test_a_reserved_citizen_is_offered_to_their_interpreter_first() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)  # idle longest: would get an ordinary request
+    on_duty(pool, "s2", KSL, when=1)
+    events = pool.request("r1", "case-r1", KSL, at(5), priority=True, preferred="s2")
+    (made,) = of_type(events, OfferMade)
+    assert made.offer.staff_id == "s2"
+
+
+def test_a_reserved_citizen_whose_interpreter_is_busy_goes_to_the_next() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", KSL, when=1)
+    pool.set_presence("s2", StaffStatus.AWAY, at(2), AwayReason.MEETING)
+    pool.request("c1", "case1", KSL, at(3))  # takes s1
+    events = pool.request("r1", "case-r1", KSL, at(5), priority=True, preferred="s2")
+    assert of_type(events, OfferMade) == []
+    assert pool.position("r1") == 1  # front of the line, ahead of anyone after
+    pool.request("c2", "case2", KSL, at(6))
+    assert pool.position("c2") == 3  # after r1 and c1 (still offered to s1)
+    pool.set_presence("s2", AVAILABLE, at(7))
+    offer = pool.open_offer("s2")
+    assert offer is not None and offer.case_id == "case-r1"
+    # Declined by the reserved interpreter: anyone qualified may take it.
+    pool.decline("s2", offer.id, at(8))
+    on_duty(pool, "s3", KSL, when=9)
+    again = pool.open_offer("s3")
+    assert again is not None and again.case_id == "case-r1"
 
 
 def test_estimates_follow_staff_on_duty_and_recent_handle_times() -> None:

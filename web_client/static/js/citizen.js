@@ -50,6 +50,9 @@ const ui = {
   localVideo: $('local-video'),
   remoteVideo: $('remote-video'),
   unmute: $('unmute'),
+  reservationNote: $('reservation-note'),
+  bookWhenClosed: $('book-when-closed'),
+  bookWhenLong: $('book-when-long'),
 };
 const errors = new MessageArea($('error'));
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
@@ -69,6 +72,8 @@ const state = {
   chatOnly: false, // ... is a text chat: no camera, no peer connection
   call: null,
   peerName: '',
+  longWaitMinutes: 15, // from /api/services: offer booking when the wait is longer
+  joinToken: null, // a reservation's join link token (from #join=), sent with the request
 };
 
 function setView(view) {
@@ -161,6 +166,19 @@ function renderHours() {
   }
   ui.serviceHours.textContent = text;
   ui.serviceHours.dataset.open = String(entry.open);
+  // Closed: a reservation is the way in (not for a citizen already holding one).
+  showBookingLink(ui.bookWhenClosed, !entry.open && !state.joinToken);
+}
+
+/** Point a "book a time" link at the chosen service and show or hide it. */
+function showBookingLink(container, visible) {
+  const { service, languages } = selectedService();
+  const query = new URLSearchParams({ service });
+  if (languages.length > 1 && ui.language.value) {
+    query.set('language', ui.language.value);
+  }
+  container.querySelector('a').href = `/book?${query}`;
+  container.hidden = !visible;
 }
 
 async function loadServices() {
@@ -175,6 +193,9 @@ async function loadServices() {
     }
     if (typeof body.time_zone === 'string') {
       state.timeZone = body.time_zone;
+    }
+    if (typeof body.long_wait_minutes === 'number') {
+      state.longWaitMinutes = body.long_wait_minutes;
     }
   } catch {
     errors.show('error.services_unavailable');
@@ -255,6 +276,8 @@ function renderPosition(position, estimatedWaitSeconds) {
   } else {
     setMessage(ui.estimate, 'citizen.estimate', { minutes: Math.ceil(estimatedWaitSeconds / 60) });
   }
+  const long = estimatedWaitSeconds === null || estimatedWaitSeconds > state.longWaitMinutes * 60;
+  showBookingLink(ui.bookWhenLong, long && !state.joinToken);
 }
 
 async function ask(event) {
@@ -270,7 +293,11 @@ async function ask(event) {
   state.earlyEnd = null;
   setStatus('citizen.status.asking');
   try {
-    const ack = await emitWithAck(state.socket, CITIZEN.emit.REQUEST, { service, language });
+    const payload = { service, language };
+    if (state.joinToken) {
+      payload.join_token = state.joinToken; // the server takes service and language from the reservation
+    }
+    const ack = await emitWithAck(state.socket, CITIZEN.emit.REQUEST, payload);
     if (state.earlyEnd && state.earlyEnd.case_id === ack.case_id) {
       showEnded('citizen.status.request_ended', `reason.${state.earlyEnd.reason}`);
     } else if (state.view === 'choose') {
@@ -473,6 +500,47 @@ function connect() {
   socket.on(CITIZEN.on.PEER_RECONNECTED, onPeerReconnected);
 }
 
+// -- a reservation's join link (/#join=<token>) -------------------------------------
+
+/** Read the join token from the address, take it out of the address bar, show the slot. */
+async function loadReservation() {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('join');
+  if (!token) {
+    return;
+  }
+  // The token is a key to the reservation: keep it out of history and screenshots.
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  try {
+    const response = await fetch(API.JOIN, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    const body = await response.json();
+    if (!response.ok) {
+      errors.show(`error.${body.error && body.error.code ? body.error.code : 'join_token_unknown'}`);
+      return;
+    }
+    state.joinToken = token;
+    ui.service.value = body.service;
+    onServiceChange();
+    if (!ui.languageField.hidden) {
+      ui.language.value = body.language;
+    }
+    ui.service.disabled = true; // the reservation fixes the service and language
+    ui.language.disabled = true;
+    const moment = (iso) => ({ moment: iso, timeZone: state.timeZone });
+    setMessage(ui.reservationNote, body.can_join_now ? 'citizen.reservation.now' : 'citizen.reservation.later', {
+      start: moment(body.start),
+      opens: moment(body.join_opens_at),
+    });
+    ui.reservationNote.hidden = false;
+    renderHours();
+  } catch {
+    errors.show('error.unreachable');
+  }
+}
+
 // -- start --------------------------------------------------------------------
 
 async function main() {
@@ -491,6 +559,7 @@ async function main() {
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
 
   await loadServices();
+  await loadReservation();
   // Opening and closing times pass while the page stays open.
   setInterval(() => {
     if (state.view === 'choose') {

@@ -125,6 +125,7 @@ export const END_REASON = Object.freeze({
   DECLINED_BY_ALL: 'declined_by_all',
   CONNECTION_LOST: 'connection_lost',
   SERVICE_INTERRUPTED: 'service_interrupted',
+  NO_SHOW: 'no_show',
 });
 
 /** counseling.cases.Party */
@@ -159,6 +160,10 @@ export const ERROR_CODE = Object.freeze({
   // counseling.hours (the ack's error also carries next_open)
   SERVICE_CLOSED: 'service_closed',
   CLOSING_SOON: 'closing_soon',
+  // counseling.reservations, on a request with a join_token (join_too_early carries next_open)
+  JOIN_TOKEN_UNKNOWN: 'join_token_unknown',
+  JOIN_TOO_EARLY: 'join_too_early',
+  JOIN_TOKEN_EXPIRED: 'join_token_expired',
   // HTTP API
   BAD_CREDENTIALS: 'bad_credentials',
   // produced in the browser, never by the server
@@ -172,6 +177,7 @@ export const API = Object.freeze({
   LOGOUT: '/api/logout',
   ME: '/api/me',
   SERVICES: '/api/services',
+  JOIN: '/api/join',
 });
 
 export const ACK_TIMEOUT_MS = 15000;
@@ -182,7 +188,7 @@ export class AckError extends Error {
     super(message || code);
     this.name = 'AckError';
     this.code = code;
-    this.nextOpen = nextOpen; // service_closed, closing_soon: ISO 8601 or null
+    this.nextOpen = nextOpen; // service_closed, closing_soon, join_too_early: ISO 8601 or null
   }
 }
 
