@@ -33,7 +33,14 @@ class RedisPoolStore:
     """One pool shared by every process: a Redis lock around load, change, save.
 
     The lock expires after ``lock_seconds`` so a process that dies holding it
-    does not stop the others for longer than that.
+    does not stop the others for longer than that. Within a process, commands
+    queue on a local lock first, so only one of them polls Redis for the shared
+    lock (every ``poll_seconds``) and they are served in order.
+
+    Each save bumps a version number beside the pool. A process keeps the pool it
+    last saw, with that version, and loads the pool again only when another
+    process has saved since: with one busy process, most commands skip the
+    load. A command that leaves the pool unchanged writes nothing.
     """
 
     def __init__(
@@ -43,31 +50,59 @@ class RedisPoolStore:
         key: str = "dasan:pool",
         lock_seconds: float = 30.0,
         wait_seconds: float = 15.0,
+        poll_seconds: float = 0.002,
     ) -> None:
         self._redis: Redis = Redis.from_url(url)
         self._rules = rules
         self._key = key
+        self._version_key = f"{key}:version"
         self._lock_seconds = lock_seconds
         self._wait_seconds = wait_seconds
+        self._poll_seconds = poll_seconds
+        self._local = asyncio.Lock()
+        self._cached: tuple[int, str, Pool] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Pool]:
-        lock = self._redis.lock(
-            f"{self._key}:lock",
-            timeout=self._lock_seconds,
-            blocking_timeout=self._wait_seconds,
-        )
-        async with lock:
-            raw = await self._redis.get(self._key)
-            pool = (
-                Pool(self._rules) if raw is None else load(json.loads(raw), self._rules)
+        async with self._local:
+            lock = self._redis.lock(
+                f"{self._key}:lock",
+                timeout=self._lock_seconds,
+                blocking_timeout=self._wait_seconds,
+                sleep=self._poll_seconds,
             )
-            yield pool
-            await self._redis.set(self._key, json.dumps(dump(pool)))
+            async with lock:
+                version, raw, pool = await self._current()
+                try:
+                    yield pool
+                except BaseException:
+                    self._cached = None  # changed in memory, not saved: reload
+                    raise
+                after = json.dumps(dump(pool))
+                if after != raw:
+                    async with self._redis.pipeline(transaction=True) as pipe:
+                        pipe.set(self._key, after)
+                        pipe.incr(self._version_key)
+                        _, version = await pipe.execute()
+                self._cached = (int(version), after, pool)
+
+    async def _current(self) -> tuple[int, str, Pool]:
+        """The shared pool: this process's copy when no one saved since."""
+        stored = await self._redis.get(self._version_key)
+        version = 0 if stored is None else int(stored)
+        if self._cached is not None and self._cached[0] == version:
+            return self._cached
+        raw = await self._redis.get(self._key)
+        if raw is None:
+            pool = Pool(self._rules)
+            return version, json.dumps(dump(pool)), pool
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return version, text, load(json.loads(text), self._rules)
 
     async def reset(self) -> None:
         """Forget the shared pool (tests, or a cold start of every process)."""
-        await self._redis.delete(self._key, f"{self._key}:lock")
+        await self._redis.delete(self._key, self._version_key, f"{self._key}:lock")
+        self._cached = None
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -73,10 +73,12 @@ async def test_redis_discards_a_transaction_that_raises() -> None:
             raise RuntimeError("storage failed after the pool changed")
 
     try:
+        async with store.transaction() as pool:  # this process now holds a copy
+            pool.request("c0", "case-0", KSL, NOW)
         with pytest.raises(RuntimeError):
             await failing_command()
         async with store.transaction() as pool:
-            assert pool.queue(NOW) == []
+            assert [e.citizen_id for e in pool.queue(NOW)] == ["c0"]
     finally:
         await store.reset()
         await store.close()
@@ -93,8 +95,20 @@ async def test_two_stores_on_one_redis_share_one_pool() -> None:
             pool.request("c1", "case-1", KSL, NOW)
         async with second.transaction() as pool:
             assert pool.position("c1") == 1
+            pool.request("c2", "case-2", KSL, NOW)
             snapshot = dump(pool)
         assert dump(load(snapshot)) == snapshot
+        # The first store's copy is out of date now: it must see c2 too, and
+        # what it changes must reach the second store.
+        async with first.transaction() as pool:
+            assert pool.position("c2") == 2
+            pool.cancel("c1", NOW)
+        async with second.transaction() as pool:
+            assert [e.citizen_id for e in pool.queue(NOW)] == ["c2"]
+        async with first.transaction() as pool:  # read only: nothing written
+            pass
+        async with second.transaction() as pool:
+            assert pool.position("c2") == 1
     finally:
         await first.reset()
         await first.close()
