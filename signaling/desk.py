@@ -406,6 +406,11 @@ class Desk:
                 continue
             self._warned = {w for w in self._warned if w[1] > now}
             self._warned.add((service, closes_at))
+            # Every process runs this timer; the staff hear it once.
+            name = f"closing:{service.value}:{closes_at.isoformat()}"
+            ttl = (closes_at - now).total_seconds() + 60
+            if not await self._store.claim_once(name, ttl):
+                continue
             await self._notifier.to_service_staff(
                 service,
                 "service_closing",

@@ -19,6 +19,11 @@ class PoolStore(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Pool]: ...
 
+    async def claim_once(self, name: str, ttl_seconds: float) -> bool:
+        """True for the first caller, in any process, to claim ``name``; for
+        things the whole cluster should do once (a warning to all staff)."""
+        ...
+
     async def close(self) -> None: ...
 
 

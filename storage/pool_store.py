@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,11 +20,21 @@ class MemoryPoolStore:
     def __init__(self, rules: PoolRules | None = None) -> None:
         self._pool = Pool(rules)
         self._lock = asyncio.Lock()
+        self._claims: dict[str, float] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Pool]:
         async with self._lock:
             yield self._pool
+
+    async def claim_once(self, name: str, ttl_seconds: float) -> bool:
+        """True the first time ``name`` is claimed (until ``ttl_seconds`` pass)."""
+        now = time.monotonic()
+        self._claims = {k: v for k, v in self._claims.items() if v > now}
+        if name in self._claims:
+            return False
+        self._claims[name] = now + ttl_seconds
+        return True
 
     async def close(self) -> None:
         return None
@@ -98,6 +109,13 @@ class RedisPoolStore:
             return version, json.dumps(dump(pool)), pool
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
         return version, text, load(json.loads(text), self._rules)
+
+    async def claim_once(self, name: str, ttl_seconds: float) -> bool:
+        """True for the one process that claims ``name`` first (for ``ttl_seconds``)."""
+        claimed = await self._redis.set(
+            f"{self._key}:once:{name}", b"1", nx=True, px=int(ttl_seconds * 1000)
+        )
+        return bool(claimed)
 
     async def reset(self) -> None:
         """Forget the shared pool (tests, or a cold start of every process)."""

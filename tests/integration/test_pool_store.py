@@ -113,3 +113,31 @@ async def test_two_stores_on_one_redis_share_one_pool() -> None:
         await first.reset()
         await first.close()
         await second.close()
+
+
+async def test_a_name_is_claimed_once(store: PoolStore) -> None:
+    assert await store.claim_once("closing:sign_language:22:00", 60)
+    assert not await store.claim_once("closing:sign_language:22:00", 60)
+    assert await store.claim_once("closing:chat:22:00", 60)
+
+
+async def test_expired_claims_can_be_made_again(store: PoolStore) -> None:
+    assert await store.claim_once("short", 0.05)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not await store.claim_once("short", 0.05):
+        assert asyncio.get_running_loop().time() < deadline, "claim never expired"
+        await asyncio.sleep(0.01)
+
+
+async def test_of_many_processes_one_claims_a_name() -> None:
+    key = f"test-{secrets.token_hex(6)}"
+    stores = [RedisPoolStore(REDIS_URL, key=key) for _ in range(4)]
+    try:
+        claims = await asyncio.gather(
+            *(s.claim_once("closing:foreign_language:x", 60) for s in stores)
+        )
+        assert sorted(claims) == [False, False, False, True]
+    finally:
+        await stores[0].reset()
+        for s in stores:
+            await s.close()
