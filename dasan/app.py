@@ -30,6 +30,7 @@ from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
+from storage.liveness import MemoryLiveness, RedisLiveness
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
 from storage.records import SqlCaseRecords
 from storage.reservations import SqlReservationBook
@@ -116,6 +117,11 @@ def create_app(settings: Settings) -> web.Application:
         passwords = Passwords()
         media = MediaServer(ice_servers=settings.ice_servers)
         store = pool_store(settings)
+        liveness = (
+            MemoryLiveness()
+            if settings.redis_url is None
+            else RedisLiveness(settings.redis_url, settings.redis_prefix)
+        )
         calendar = CenterCalendar(
             settings.exceptions_path, ZoneInfo(settings.center_tz)
         )
@@ -131,6 +137,7 @@ def create_app(settings: Settings) -> web.Application:
             hours=calendar.hours,
             refuse_past_close=settings.refuse_past_close,
             reservations=reservations,
+            liveness=liveness,
         )
         interrupted = await desk.close_interrupted()
         if interrupted:
@@ -170,18 +177,20 @@ def create_app(settings: Settings) -> web.Application:
             records, cases, auth, taxonomy.taxonomy, calendar.hours().tz, utc_now
         )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
+        beats = asyncio.create_task(desk.run_liveness(), name="liveness")
         retention = asyncio.create_task(
             run_retention(records, utc_now, settings.retention_days), name="retention"
         )
         try:
             yield
         finally:
-            for task in (timers, retention):
+            for task in (timers, beats, retention):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await media.close()
             await store.close()
+            await liveness.close()
             await database.close()
 
     async def disconnect_everyone(app: web.Application) -> None:

@@ -35,7 +35,7 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.pool import Pool, QueueEntry, new_id
-from signaling.ports import MediaRooms, Notifier, PoolStore
+from signaling.ports import Liveness, MediaRooms, Notifier, PoolStore
 from signaling.protocol import (
     ChatMessageNotice,
     OfferClosedNotice,
@@ -96,8 +96,10 @@ class Desk:
         make_id: Callable[[], str] = new_id,
         refuse_past_close: bool = True,
         reservations: ReservationBook | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
         self._reservations = reservations
+        self._liveness = liveness
         self._hours = hours
         self._refuse_past_close = refuse_past_close
         self._warned: set[tuple[Service, datetime]] = set()
@@ -147,12 +149,16 @@ class Desk:
                 )
                 await self._apply(pool, events)
             presence = pool.presence(account.id)
-            return None if presence is None else self._status_notice(presence)
+        if self._liveness is not None and presence is not None:
+            await self._liveness.joined("staff", account.id, connection)
+        return None if presence is None else self._status_notice(presence)
 
     async def staff_disconnected(self, staff_id: str, connection: str) -> None:
         async with self._store.transaction() as pool:
             events = pool.staff_offline(staff_id, self._now(), connection)
             await self._apply(pool, events)
+        if self._liveness is not None:
+            await self._liveness.left("staff", staff_id, connection)
 
     async def everyone(self) -> list[StaffPresenceNotice]:
         async with self._store.transaction() as pool:
@@ -254,9 +260,15 @@ class Desk:
         async with self._store.transaction() as pool:
             await self._apply(pool, pool.cancel(citizen_id, self._now()))
 
+    async def citizen_connected(self, citizen_id: str) -> None:
+        if self._liveness is not None:
+            await self._liveness.joined("citizen", citizen_id, citizen_id)
+
     async def citizen_left(self, citizen_id: str) -> None:
         async with self._store.transaction() as pool:
             await self._apply(pool, pool.citizen_left(citizen_id, self._now()))
+        if self._liveness is not None:
+            await self._liveness.left("citizen", citizen_id, citizen_id)
 
     # -- either side --------------------------------------------------------
 
@@ -351,6 +363,26 @@ class Desk:
                     await self.release_no_shows()
                 except Exception:
                     log.exception("timer tick failed; trying again later")
+
+    async def run_liveness(self, every_seconds: float = 5.0) -> None:
+        """Keep this process's heartbeat, and let go of dead processes' parties:
+        their interpreters go offline (or into their reconnect grace), their
+        citizens leave the line."""
+        if self._liveness is None:
+            return
+        while True:
+            try:
+                await self._liveness.beat()
+                for orphan in await self._liveness.orphans():
+                    if orphan.kind == "staff":
+                        await self.staff_disconnected(
+                            orphan.party_id, orphan.connection
+                        )
+                    else:
+                        await self.citizen_left(orphan.party_id)
+            except Exception:
+                log.exception("liveness round failed; trying again later")
+            await asyncio.sleep(every_seconds)
 
     # -- internals ----------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -25,6 +26,32 @@ class PoolStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class Orphan(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def party_id(self) -> str: ...
+
+    @property
+    def connection(self) -> str: ...
+
+
+class Liveness(Protocol):
+    """Which connections this process holds, and those of processes that died.
+
+    ``orphans`` hands each dead process's connections to exactly one survivor.
+    """
+
+    async def joined(self, kind: str, party_id: str, connection: str) -> None: ...
+
+    async def left(self, kind: str, party_id: str, connection: str) -> None: ...
+
+    async def beat(self) -> None: ...
+
+    async def orphans(self) -> Sequence[Orphan]: ...
 
 
 class MediaRooms(Protocol):

@@ -181,6 +181,8 @@ class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         async with self.session(sid) as session:
             session["citizen_id"] = citizen_id
         await self.enter_room(sid, citizen_room(citizen_id))
+        desk, _ = self._runtime()
+        await desk.citizen_connected(citizen_id)
 
     async def on_disconnect(self, sid: str, reason: str = "") -> None:
         desk, _ = self._runtime()

@@ -42,6 +42,15 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def server(env: dict[str, str], data_dir: Path) -> AsyncIterator[str]:
+    async with server_process(env, data_dir) as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def server_process(
+    env: dict[str, str], data_dir: Path
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """A healthy ``dasan serve`` and its process (to kill it in a test)."""
     port = free_port()
     log = (data_dir / f"server-{port}.log").open("w")
     process = await asyncio.create_subprocess_exec(
@@ -66,7 +75,7 @@ async def server(env: dict[str, str], data_dir: Path) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError(f"server on {port} never became healthy")
-        yield url
+        yield url, process
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
