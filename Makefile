@@ -52,6 +52,7 @@ test: deps chromium services lint
 bench: deps
 	$(BIN)/python -m benchmarks.signaling_latency
 	$(BIN)/python -m benchmarks.media_room
+	mkdir -p var && $(BIN)/python -m benchmarks.media_relay --json var/media_relay.json
 
 # The README's screenshots (docs/screenshots/): the accessibility tests take them.
 screenshots: deps chromium services

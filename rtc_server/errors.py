@@ -34,3 +34,21 @@ class NegotiationFailed(MediaError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"the media connection could not be set up: {reason}")
         self.reason = reason
+
+
+class RoomFull(MediaError):
+    code = "room_full"
+
+    def __init__(self, room_id: str, limit: int, what: str) -> None:
+        super().__init__(f"this room already has {limit} {what}")
+        self.room_id = room_id
+        self.limit = limit
+
+
+class AlreadyInRoom(MediaError):
+    code = "already_in_room"
+
+    def __init__(self, room_id: str, party_id: str) -> None:
+        super().__init__("this party is already in the room")
+        self.room_id = room_id
+        self.party_id = party_id

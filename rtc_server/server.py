@@ -1,15 +1,26 @@
-"""The media server: rooms by id, opened by signaling and closed when a session ends."""
+"""The media server: rooms by id, opened by signaling and closed when a session ends.
+
+``open_room(room_id, (citizen, staff))`` and ``connect`` are the two-party API
+signaling has always used; ``add_party``, ``remove_party``, ``replace_party``
+and ``roster`` grow a room to five parties and transfer an interpreter.
+``stats`` reports the frame rate each subscriber receives from each publisher;
+``tap`` gives a publisher's encoded frames to a consumer that is not a peer
+connection (recording), and ``decoded_video`` their pictures for analysis.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
+from rtc_server import aiortc_seams
+from rtc_server.decoding import DecodedVideo
 from rtc_server.errors import UnknownRoom
-from rtc_server.forwarding import Forwarder, RelayForwarder
-from rtc_server.room import MediaRoom
+from rtc_server.forwarding import EncodedForwarder, Forwarder
+from rtc_server.room import MediaRoom, Roster
+from rtc_server.tracks import DeliveryStats, ForwardedTrack
 
 
 class MediaServer:
@@ -18,34 +29,88 @@ class MediaServer:
     def __init__(
         self,
         ice_servers: Sequence[str] = (),
-        forwarder_factory: Callable[[], Forwarder] = RelayForwarder,
+        forwarder_factory: Callable[[], Forwarder] = EncodedForwarder,
+        stats_window: float = 5.0,
     ) -> None:
+        aiortc_seams.check()
         self._ice_servers = tuple(ice_servers)
         self._forwarder_factory = forwarder_factory
+        self._stats_window = stats_window
         self._rooms: dict[str, MediaRoom] = {}
 
     def _configuration(self) -> RTCConfiguration:
         # An explicit empty list: aiortc would otherwise add a public STUN server.
+        # Max-bundle: with aiortc's default (balanced) a second transceiver of
+        # one kind made before the offer is applied stays on a transport that
+        # bundling then discards, and its slot never sends.
         return RTCConfiguration(
-            iceServers=[RTCIceServer(urls=url) for url in self._ice_servers]
+            iceServers=[RTCIceServer(urls=url) for url in self._ice_servers],
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
         )
 
     @property
     def room_count(self) -> int:
         return len(self._rooms)
 
-    def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
-        if room_id in self._rooms:
-            raise ValueError(f"room {room_id} is already open")
-        self._rooms[room_id] = MediaRoom(
-            room_id, parties, self._forwarder_factory(), self._configuration
-        )
-
-    async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str:
+    def _room(self, room_id: str) -> MediaRoom:
         room = self._rooms.get(room_id)
         if room is None:
             raise UnknownRoom(room_id)
-        return await room.connect(party_id, offer_sdp)
+        return room
+
+    def open_room(self, room_id: str, parties: Iterable[str]) -> None:
+        """Open a room whose ``parties`` all publish (the two-party call)."""
+        if room_id in self._rooms:
+            raise ValueError(f"room {room_id} is already open")
+        self._rooms[room_id] = MediaRoom(
+            room_id,
+            parties,
+            self._forwarder_factory(),
+            self._configuration,
+            self._stats_window,
+        )
+
+    async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str:
+        return await self._room(room_id).connect(party_id, offer_sdp)
+
+    def add_party(self, room_id: str, party_id: str, publishes: bool = True) -> None:
+        """Admit a party (a guest, a counselor; ``publishes=False`` for a
+        supervisor who only watches). They then ``connect``."""
+        self._room(room_id).add_party(party_id, publishes)
+
+    async def remove_party(self, room_id: str, party_id: str) -> None:
+        await self._room(room_id).remove_party(party_id)
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, publishes: bool | None = None
+    ) -> None:
+        """Warm transfer: ``new`` takes ``old``'s slots with every viewer."""
+        await self._room(room_id).replace_party(old, new, publishes)
+
+    def parties(self, room_id: str) -> tuple[str, ...]:
+        return self._room(room_id).parties
+
+    def roster(self, room_id: str) -> Roster:
+        """For each viewer: publisher -> kind -> mid of the slot carrying it."""
+        return self._room(room_id).roster()
+
+    def stats(
+        self, room_id: str, kind: str = "video"
+    ) -> dict[str, dict[str, DeliveryStats]]:
+        """For each subscriber, per publisher: frames per second delivered over
+        the last ``stats_window`` seconds, and the latency the server added."""
+        return self._room(room_id).stats(kind)
+
+    def tap(self, room_id: str, party_id: str, kind: str) -> ForwardedTrack:
+        return self._room(room_id).tap(party_id, kind)
+
+    def decoded_video(self, room_id: str, party_id: str) -> DecodedVideo:
+        """A party's video as decoded frames (for the quality helper's
+        ``QualityMonitor``); ``stop()`` it when done, decoding stops with it."""
+        return self._room(room_id).decoded_video(party_id)
+
+    def connection_state(self, room_id: str, party_id: str) -> str:
+        return self._room(room_id).connection_state(party_id)
 
     async def close_room(self, room_id: str) -> None:
         room = self._rooms.pop(room_id, None)
