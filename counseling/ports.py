@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from counseling.case_search import CaseListing, CasePage, CaseSearch, SearchCursor
 from counseling.cases import Case
 from counseling.chat import ChatMessage
 from counseling.hours import ServiceHours
+from counseling.records import (
+    CaseRecord,
+    Feedback,
+    RetentionReport,
+    Wrapup,
+    WrapupDraft,
+)
 from counseling.reservations import (
     CitizenDetails,
     Interpreter,
@@ -19,6 +27,7 @@ from counseling.reservations import (
 )
 from counseling.services import Skill
 from counseling.staff import LoginSession, StaffAccount
+from counseling.statistics import Statistics, StatsQuery
 
 
 class CaseRepository(Protocol):
@@ -140,4 +149,67 @@ class ReservationBook(Protocol):
 
     async def interpreters(self) -> Sequence[Interpreter]:
         """Every interpreter account, by display name."""
+        ...
+
+
+class CaseRecords(Protocol):
+    """The record program: wrap-ups, satisfaction, search, statistics, export and
+    retention. Refusals raise ``counseling.records.RecordError`` subclasses and
+    change nothing; every query runs in the database."""
+
+    async def save_wrapup(
+        self, case_id: str, draft: WrapupDraft, staff_id: str, now: datetime
+    ) -> Wrapup:
+        """Write (or rewrite) the case's wrap-up. Raises CaseNotFound,
+        CaseNotAnswered or CaseErased."""
+        ...
+
+    async def get_wrapup(self, case_id: str) -> Wrapup | None: ...
+
+    async def record(self, case_id: str) -> CaseRecord:
+        """The case's wrap-up, feedback and erasure (each None when absent)."""
+        ...
+
+    async def issue_feedback(
+        self, case_id: str, token_hash: str, expires_at: datetime
+    ) -> None:
+        """Store a one-time satisfaction link for an answered case, replacing an
+        unused one. Raises CaseNotFound, CaseNotAnswered or FeedbackUsed."""
+        ...
+
+    async def give_feedback(
+        self, token_hash: str, score: int, comment: str | None, now: datetime
+    ) -> Feedback:
+        """Record the citizen's answer once. Raises FeedbackTokenUnknown,
+        FeedbackUsed or FeedbackExpired."""
+        ...
+
+    async def search(
+        self, filters: CaseSearch, limit: int, cursor: SearchCursor | None
+    ) -> CasePage:
+        """Matching cases, newest first, ``limit`` at a time."""
+        ...
+
+    async def statistics(self, query: StatsQuery) -> Statistics: ...
+
+    async def open311(
+        self,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        category: str | None = None,
+        closed: bool | None = None,
+    ) -> Sequence[tuple[CaseListing, Wrapup | None]]:
+        """Cases requested in ``[start, end)``, oldest first, with their wrap-ups;
+        only of ``category`` and only ended (``closed``) or not, when given."""
+        ...
+
+    async def interpreters(self) -> Sequence[tuple[str, str]]:
+        """(id, display name) of every interpreter account, by name."""
+        ...
+
+    async def apply_retention(self, now: datetime, days: int) -> RetentionReport:
+        """Erase the personal fields of ended cases requested more than ``days``
+        before ``now`` (summary, comment, chat) and of reservations that ended
+        before then (name, contact, notes); log each erasure."""
         ...

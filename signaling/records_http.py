@@ -3,44 +3,40 @@ case search, statistics (JSON and CSV), the Open311 export and their pages."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from counseling.case_search import SearchCursor
 from counseling.cases import Case
 from counseling.ports import CaseRecords, CaseRepository
 from counseling.records import (
     FEEDBACK_VALID_FOR,
-    CaseSearch,
-    Disposition,
     FeedbackInvite,
     RecordError,
-    SearchCursor,
     Taxonomy,
-    UnknownCategory,
     WrapupDraft,
     feedback_token_hash,
 )
-from counseling.services import Language, Service
 from counseling.staff import StaffAccount, StaffRole
-from counseling.statistics import (
-    Dimension,
-    Granularity,
-    StatisticsError,
-    StatsFilter,
-    StatsQuery,
-    StatsRange,
-)
+from counseling.statistics import StatisticsError
 from signaling.auth import COOKIE_NAME, Authenticator
 from signaling.http import CASE_ID, may_read, page
+from signaling.records_params import (
+    FeedbackBody,
+    WrapupBody,
+    bad,
+    case_search,
+    instant_param,
+    parse,
+    stats_query,
+)
 from signaling.records_views import (
     listing_view,
     open311_body,
@@ -56,7 +52,6 @@ audit = logging.getLogger("dasan.audit")
 
 OPEN311_MAX_DAYS = 90
 OPEN311_LIMIT = 1000
-_Body = TypeVar("_Body", bound=BaseModel)
 
 # The HTTP status of each refusal; docs/openapi.yaml lists the same codes.
 STATUS: dict[str, int] = {
@@ -99,47 +94,8 @@ class RecordsRuntime:
 RECORDS = web.AppKey("records", RecordsRuntime)
 
 
-class StrictBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class WrapupBody(StrictBody):
-    category: str = Field(min_length=1, max_length=40)
-    summary: str | None = Field(default=None, max_length=20_000)
-    disposition: Disposition
-    forwarded_to: str | None = Field(default=None, max_length=1000)
-    follow_up_owner: str | None = Field(default=None, max_length=1000)
-
-
-class FeedbackBody(StrictBody):
-    token: str = Field(pattern=r"^[0-9a-f]{32}$")
-    score: StrictInt
-    comment: str | None = Field(default=None, max_length=10_000)
-
-
 def refused(exc: RecordError | StatisticsError) -> web.Response:
     return refusal(STATUS.get(exc.code, 400), exc.code, str(exc), exc.field)
-
-
-async def parse(
-    request: web.Request, model: type[_Body], codes: dict[str, str]
-) -> _Body:
-    """The JSON body as ``model``, or Refused naming the first bad field (with the
-    code ``codes`` gives that field, else ``invalid_payload``)."""
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refused(
-            refusal(400, "invalid_payload", "send a JSON object", None)
-        ) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or None
-        code = codes.get(name or "", "invalid_payload")
-        message = f"{name}: {first['msg']}" if name else str(first["msg"])
-        raise Refused(refusal(400, code, message, name)) from None
 
 
 def handles(handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
@@ -185,67 +141,9 @@ async def readable_case(request: web.Request, account: StaffAccount) -> Case:
     return case
 
 
-# -- query parameters ------------------------------------------------------------
-
-
-def _bad(code: str, name: str, message: str) -> Refused:
-    return Refused(refusal(400, code, f"{name}: {message}", name))
-
-
-def _date(request: web.Request, name: str, default: date) -> date:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise _bad("invalid_field", name, "a date like 2026-11-26") from None
-
-
-def _service(request: web.Request) -> Service | None:
-    raw = request.query.get("service")
-    try:
-        return None if not raw else Service(raw)
-    except ValueError:
-        raise _bad("unknown_service", "service", "not a service") from None
-
-
-def _language(request: web.Request) -> Language | None:
-    raw = request.query.get("language")
-    try:
-        return None if not raw else Language(raw)
-    except ValueError:
-        raise _bad("unknown_language", "language", "not a language") from None
-
-
 def _today(request: web.Request) -> date:
     rt = runtime(request)
     return rt.clock().astimezone(rt.tz).date()
-
-
-def _stats_query(request: web.Request) -> StatsQuery:
-    q = request.query
-    try:
-        by = Granularity(q.get("by") or "day")
-    except ValueError:
-        raise _bad("invalid_field", "by", "day or hour") from None
-    last = _date(request, "to", _today(request))
-    first = _date(
-        request, "from", last - timedelta(days=6 if by is Granularity.DAY else 0)
-    )
-    try:
-        group = tuple(Dimension(d) for d in (q.get("group") or "").split(",") if d)
-    except ValueError:
-        raise _bad("invalid_field", "group", "service, language, channel") from None
-    span = StatsRange(first, last, by, runtime(request).tz)
-    chosen = StatsFilter(
-        _service(request), _language(request), q.get("channel") or None
-    )
-    return StatsQuery(span, chosen, group)
-
-
-def _local_day_start(day: date, tz: ZoneInfo) -> datetime:
-    return StatsRange(day, day, Granularity.DAY, tz).start
 
 
 # -- routes ------------------------------------------------------------------------
@@ -269,31 +167,10 @@ async def search_cases(request: web.Request) -> web.Response:
         interpreter = account.id
     elif account.role is not StaffRole.SUPERVISOR:
         raise Refused(refusal(403, "forbidden", "only supervisors search cases", None))
-    category = q.get("category") or None
-    if category is not None and rt.taxonomy().get(category) is None:
-        raise UnknownCategory(category)
-    try:
-        disposition = (
-            None if not q.get("disposition") else Disposition(q["disposition"])
-        )
-    except ValueError:
-        raise _bad(
-            "invalid_field", "disposition", "answered, forwarded, follow_up"
-        ) from None
     raw = q.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        raise _bad("invalid_field", "limit", "a whole number 1-200")
-    first = _date(request, "from", date.min) if q.get("from") else None
-    last = _date(request, "to", date.min) if q.get("to") else None
-    filters = CaseSearch(
-        start=None if first is None else _local_day_start(first, rt.tz),
-        end=None if last is None else _local_day_start(last + timedelta(days=1), rt.tz),
-        service=_service(request),
-        language=_language(request),
-        interpreter_id=interpreter,
-        category=category,
-        disposition=disposition,
-    )
+        raise bad("invalid_field", "limit", "a whole number 1-200")
+    filters = case_search(q, interpreter, rt.taxonomy(), rt.tz)
     cursor = None if not q.get("cursor") else SearchCursor.decode(q["cursor"])
     found = await rt.records.search(filters, int(raw), cursor)
     audit.info("staff %s searched cases: %d found", account.id, len(found.cases))
@@ -374,14 +251,18 @@ async def post_feedback(request: web.Request) -> web.Response:
 
 async def get_statistics(request: web.Request) -> web.Response:
     await supervisor(request)
-    stats = await runtime(request).records.statistics(_stats_query(request))
+    rt = runtime(request)
+    stats = await rt.records.statistics(
+        stats_query(request.query, _today(request), rt.tz)
+    )
     return web.json_response(statistics_view(stats))
 
 
 async def get_statistics_csv(request: web.Request) -> web.Response:
     await supervisor(request)
-    query = _stats_query(request)
-    stats = await runtime(request).records.statistics(query)
+    rt = runtime(request)
+    query = stats_query(request.query, _today(request), rt.tz)
+    stats = await rt.records.statistics(query)
     span = query.range
     name = f"dasan-statistics-{span.first}-{span.last}-{span.granularity.value}.csv"
     # A byte order mark, so spreadsheet programs read the file as UTF-8.
@@ -395,32 +276,21 @@ async def get_statistics_csv(request: web.Request) -> web.Response:
     )
 
 
-def _instant(request: web.Request, name: str, default: datetime) -> datetime:
-    raw = request.query.get(name)
-    if not raw:
-        return default
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise _bad("invalid_field", name, "a date and time with an offset (W3C)")
-    return moment
-
-
 async def get_open311(request: web.Request) -> web.Response:
     account = await supervisor(request)
     rt = runtime(request)
     now = rt.clock()
-    end = _instant(request, "end_date", now)
-    start = _instant(request, "start_date", end - timedelta(days=OPEN311_MAX_DAYS))
+    end = instant_param(request.query, "end_date", now)
+    start = instant_param(
+        request.query, "start_date", end - timedelta(days=OPEN311_MAX_DAYS)
+    )
     if end < start:
-        raise _bad("range_reversed", "end_date", "before start_date")
+        raise bad("range_reversed", "end_date", "before start_date")
     if end - start > timedelta(days=OPEN311_MAX_DAYS):
-        raise _bad("range_too_long", "end_date", f"at most {OPEN311_MAX_DAYS} days")
+        raise bad("range_too_long", "end_date", f"at most {OPEN311_MAX_DAYS} days")
     status = request.query.get("status") or None
     if status not in (None, "open", "closed"):
-        raise _bad("invalid_field", "status", "open or closed")
+        raise bad("invalid_field", "status", "open or closed")
     category = request.query.get("service_code") or None
     found = await rt.records.open311(
         start,

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from counseling.case_search import CaseListing
 from counseling.records import (
-    CaseListing,
     CaseRecord,
     Disposition,
     Feedback,

@@ -1,5 +1,5 @@
-"""SQL tables for staff, login sessions, cases, case timelines, shifts and reservations
-(SQLAlchemy 2)."""
+"""SQL tables for staff, login sessions, cases, case timelines, shifts, reservations
+and case records (SQLAlchemy 2)."""
 
 from __future__ import annotations
 
@@ -202,3 +202,62 @@ class ReservationRow(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+
+
+# -- the counseling record (migration 0004) ------------------------------------------
+
+# Staff search cases by interpreter.
+Index("ix_cases_interpreter_id", CaseRow.interpreter_id)
+
+
+class CaseWrapupRow(Base):
+    """The interpreter's wrap-up of a case; ``summary`` is personal data."""
+
+    __tablename__ = "case_wrapups"
+    __table_args__ = (Index(None, "category"), Index(None, "disposition"))
+
+    case_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str | None] = mapped_column(Text)
+    disposition: Mapped[str] = mapped_column(String(16))
+    forwarded_to: Mapped[str | None] = mapped_column(String(100))
+    follow_up_owner: Mapped[str | None] = mapped_column(String(100))
+    written_by: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CaseFeedbackRow(Base):
+    """The citizen's satisfaction with a case, keyed by the SHA-256 of the one-time
+    token in their link; ``comment`` is personal data."""
+
+    __tablename__ = "case_feedback"
+    __table_args__ = (
+        CheckConstraint("score >= 1 AND score <= 5", name="score_1_to_5"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), unique=True
+    )
+    expires_at: Mapped[datetime]
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+
+
+class CaseErasureRow(Base):
+    """A case whose personal fields the retention period erased, and what went."""
+
+    __tablename__ = "case_erasures"
+    __table_args__ = (Index(None, "erased_at"),)
+
+    case_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    erased_at: Mapped[datetime]
+    messages: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[bool]
+    comment: Mapped[bool]
