@@ -97,6 +97,22 @@ class StaffReconnected:
 
 
 @dataclass(frozen=True, slots=True)
+class CitizenConnectionLost:
+    """The citizen of a session dropped (a reload, a network change); they have
+    until ``deadline`` to come back with their resume token."""
+
+    session: Session
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenReconnected:
+    """The citizen came back within the grace period, on a new connection."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
 class RequestEnded:
     """A request ended before any session: cancelled, left, or nobody took it."""
 
@@ -121,6 +137,8 @@ PoolEvent = (
     | SessionEnded
     | StaffConnectionLost
     | StaffReconnected
+    | CitizenConnectionLost
+    | CitizenReconnected
     | RequestEnded
     | StaffStatusChanged
 )

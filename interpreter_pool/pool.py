@@ -23,6 +23,8 @@ from interpreter_pool.estimate import HandleTimes, estimate_starts
 from interpreter_pool.events import (
     SYSTEM_AWAY_REASONS,
     AwayReason,
+    CitizenConnectionLost,
+    CitizenReconnected,
     Offer,
     OfferClosed,
     OfferMade,
@@ -60,6 +62,11 @@ class Pool:
         self._waiting: list[WaitingRequest] = []
         self._offers: dict[str, Offer] = {}
         self._sessions: dict[str, Session] = {}
+        # Citizens of a session whose connection dropped: until when they may
+        # come back, and the hashes of the tokens that let them.
+        self._citizen_grace: dict[str, datetime] = {}
+        self._resume: dict[str, str] = {}
+        self._citizen_links: dict[str, set[str]] = {}
         self._times = HandleTimes(
             self.rules.default_handle.total_seconds(),
             self.rules.wrap_up.total_seconds(),
@@ -141,6 +148,7 @@ class Pool:
         moments = [o.expires_at for o in self._offers.values()]
         for staff in self._staff.values():
             moments += [m for m in (staff.wrap_up_until, staff.grace_until) if m]
+        moments += self._citizen_grace.values()
         return min(moments, default=None)
 
     # -- staff commands -----------------------------------------------------
@@ -285,9 +293,41 @@ class Pool:
                 events += self._end_session(
                     staff.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
                 )
+        for citizen_id, deadline in list(self._citizen_grace.items()):
+            session = self.session_of(citizen_id)
+            if deadline <= now and session is not None:
+                events += self._end_session(
+                    session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
+                )
         return events + self._settle(now) if events else events
 
     # -- citizen commands ---------------------------------------------------
+
+    def allow_resume(
+        self, citizen_id: str, token_hash: str, connection: str = ""
+    ) -> None:
+        """Let the holder of the token behind ``token_hash`` come back as this
+        citizen while their session lasts (a page reload keeps the session).
+        ``connection`` is the citizen's connection now."""
+        if self.session_of(citizen_id) is None:
+            raise NotInRoom("", citizen_id)
+        self._resume[token_hash] = citizen_id
+        self._citizen_links.setdefault(citizen_id, set()).add(connection)
+
+    def resume(
+        self, token_hash: str, now: datetime, connection: str = ""
+    ) -> tuple[str, list[PoolEvent]]:
+        """The citizen behind a resume token is back on ``connection``; returns
+        their id. Raises NotInRoom when the token is unknown or its session ended.
+        """
+        citizen_id = self._resume.get(token_hash)
+        session = None if citizen_id is None else self.session_of(citizen_id)
+        if citizen_id is None or session is None:
+            raise NotInRoom("", "resume")
+        self._citizen_links.setdefault(citizen_id, set()).add(connection)
+        if self._citizen_grace.pop(citizen_id, None) is None:
+            return citizen_id, []  # a second tab, or back before the drop was seen
+        return citizen_id, [CitizenReconnected(session)]
 
     def check_can_request(self, citizen_id: str) -> None:
         """Raise if this citizen already waits or is in a session."""
@@ -349,20 +389,39 @@ class Pool:
         ]
         return events
 
-    def citizen_left(self, citizen_id: str, now: datetime) -> list[PoolEvent]:
-        """A citizen's connection closed: end whatever they had going."""
+    def citizen_left(
+        self, citizen_id: str, now: datetime, connection: str = ""
+    ) -> list[PoolEvent]:
+        """A citizen's connection closed: end whatever they had going.
+
+        A citizen in session who holds a resume token has the reconnect grace
+        period to come back; while another of their connections is open (a
+        reload's new page arrived before the old one left), nothing happens.
+        """
         request = self._request_of(citizen_id)
         if request is not None:
             return self._drop_request(
                 request, EndReason.CITIZEN_LEFT_WHILE_WAITING, now
             )
         session = self.session_of(citizen_id)
-        if session is not None:
-            events = self._end_session(
-                session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
-            )
-            return events + self._settle(now)
-        return []
+        if session is None:
+            return []
+        links = self._citizen_links.get(citizen_id)
+        if links is not None:
+            links.discard(connection)
+            if links:
+                return []
+        resumable = citizen_id in self._resume.values()
+        if resumable and self.rules.reconnect_grace > timedelta(0):
+            if citizen_id in self._citizen_grace:
+                return []
+            deadline = now + self.rules.reconnect_grace
+            self._citizen_grace[citizen_id] = deadline
+            return [CitizenConnectionLost(session, deadline)]
+        events = self._end_session(
+            session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
+        )
+        return events + self._settle(now)
 
     # -- either side --------------------------------------------------------
 
@@ -508,6 +567,11 @@ class Pool:
         self, room_id: str, reason: EndReason, by: Party, now: datetime
     ) -> list[PoolEvent]:
         session = self._sessions.pop(room_id)
+        self._citizen_grace.pop(session.citizen_id, None)
+        self._citizen_links.pop(session.citizen_id, None)
+        self._resume = {
+            h: c for h, c in self._resume.items() if c != session.citizen_id
+        }
         self._times.add_handle(
             session.skill, (now - session.started_at).total_seconds()
         )

@@ -92,6 +92,9 @@ def dump(pool: Pool) -> dict[str, Any]:
             }
             for x in pool._sessions.values()
         ],
+        "citizen_grace": {c: _time(d) for c, d in pool._citizen_grace.items()},
+        "resume": dict(pool._resume),
+        "citizen_links": {c: sorted(v) for c, v in pool._citizen_links.items()},
         "handle": {str(k): list(v) for k, v in pool._times._handle.items()},
         "wrap_up": {str(k): list(v) for k, v in pool._times._wrap_up.items()},
     }
@@ -156,6 +159,11 @@ def load(
             _at(x["started_at"]),
         )
         pool._sessions[session.room_id] = session
+    grace = data.get("citizen_grace", {})  # absent in state from before resumes
+    pool._citizen_grace = {c: _at(d) for c, d in grace.items()}
+    pool._resume = dict(data.get("resume", {}))
+    links = data.get("citizen_links", {})
+    pool._citizen_links = {c: set(v) for c, v in links.items()}
     times: HandleTimes = pool._times
     for key, values in data["handle"].items():
         times._handle[Skill.parse(key)] = deque(values, maxlen=times._keep)

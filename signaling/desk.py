@@ -7,6 +7,7 @@ never disagree. Media negotiation runs outside the lock.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.errors import NotInRoom
 from interpreter_pool.events import (
     AwayReason,
+    CitizenConnectionLost,
+    CitizenReconnected,
     Offer,
     OfferClosed,
     OfferMade,
@@ -66,14 +69,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _started(session: Session, peer: PeerInfo) -> SessionStartedNotice:
+def _started(
+    session: Session, peer: PeerInfo, resume_token: str | None = None
+) -> SessionStartedNotice:
     return SessionStartedNotice(
         room_id=session.room_id,
         case_id=session.case_id,
         service=session.skill.service,
         language=session.skill.language,
         peer=peer,
+        resume_token=resume_token,
     )
+
+
+def token_hash(token: str) -> str:
+    """What the pool keeps of a resume token: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Desk:
@@ -264,11 +275,36 @@ class Desk:
         if self._liveness is not None:
             await self._liveness.joined("citizen", citizen_id, citizen_id)
 
-    async def citizen_left(self, citizen_id: str) -> None:
+    async def citizen_left(
+        self, citizen_id: str, connection: str | None = None
+    ) -> None:
+        """A citizen's connection closed (``connection``: which, after a resume)."""
+        link = citizen_id if connection is None else connection
         async with self._store.transaction() as pool:
-            await self._apply(pool, pool.citizen_left(citizen_id, self._now()))
+            await self._apply(pool, pool.citizen_left(citizen_id, self._now(), link))
         if self._liveness is not None:
-            await self._liveness.left("citizen", citizen_id, citizen_id)
+            await self._liveness.left("citizen", citizen_id, link)
+
+    async def resume(
+        self, connected_as: str, token: str, connection: str
+    ) -> tuple[str, SessionStartedNotice]:
+        """A citizen's new connection (``connected_as``, a fresh id) takes up the
+        session its resume token belongs to; returns the session's citizen id.
+
+        Raises NotInRoom when the token is unknown or its session is over.
+        """
+        async with self._store.transaction() as pool:
+            citizen_id, events = pool.resume(token_hash(token), self._now(), connection)
+            await self._apply(pool, events)
+            session = pool.session_of(citizen_id)
+            assert session is not None
+            interpreter = PeerInfo(
+                role=Party.INTERPRETER, display_name=pool.name_of(session.staff_id)
+            )
+        if self._liveness is not None:
+            await self._liveness.left("citizen", connected_as, connected_as)
+            await self._liveness.joined("citizen", citizen_id, connection)
+        return citizen_id, _started(session, interpreter, token)
 
     # -- either side --------------------------------------------------------
 
@@ -379,7 +415,7 @@ class Desk:
                             orphan.party_id, orphan.connection
                         )
                     else:
-                        await self.citizen_left(orphan.party_id)
+                        await self.citizen_left(orphan.party_id, orphan.connection)
             except Exception:
                 log.exception("liveness round failed; trying again later")
             await asyncio.sleep(every_seconds)
@@ -580,10 +616,15 @@ class Desk:
                     role=Party.INTERPRETER, display_name=pool.name_of(session.staff_id)
                 )
                 citizen = PeerInfo(role=Party.CITIZEN, display_name=CITIZEN_LABEL)
+                # A reload keeps the session: the page holds this token for it.
+                token = self._make_id()
+                pool.allow_resume(
+                    session.citizen_id, token_hash(token), session.citizen_id
+                )
                 await n.to_citizen(
                     session.citizen_id,
                     "session_started",
-                    _started(session, interpreter),
+                    _started(session, interpreter, token),
                 )
                 await n.to_staff(
                     session.staff_id, "session_started", _started(session, citizen)
@@ -593,6 +634,18 @@ class Desk:
                     session.citizen_id,
                     "peer_reconnecting",
                     PeerReconnecting(room_id=session.room_id, deadline=deadline),
+                )
+            case CitizenConnectionLost(session, deadline):
+                await n.to_staff(
+                    session.staff_id,
+                    "peer_reconnecting",
+                    PeerReconnecting(room_id=session.room_id, deadline=deadline),
+                )
+            case CitizenReconnected(session):
+                await n.to_staff(
+                    session.staff_id,
+                    "peer_reconnected",
+                    PeerReconnected(room_id=session.room_id),
                 )
             case StaffReconnected(session):
                 # The reconnecting tab learns its session from the connect handler.

@@ -192,6 +192,25 @@ class SessionStartedNotice(Payload):
     service: Service
     language: Language
     peer: PeerInfo
+    resume_token: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description=(
+            "Citizens only: keep it for the session (sessionStorage) and send it "
+            "with `resume` after a reload or a dropped connection"
+        ),
+    )
+
+
+class ResumeSession(Payload):
+    """Come back to a session after a reload, with the token session_started gave."""
+
+    resume_token: str = Field(pattern=ID_PATTERN)
+
+
+class ResumeAck(Payload):
+    ok: Literal[True]
+    session: SessionStartedNotice
 
 
 class SessionEndedNotice(Payload):
@@ -218,7 +237,7 @@ class StaffPresenceNotice(Payload):
 
 
 class PeerReconnecting(Payload):
-    """The interpreter's connection dropped; the session waits until ``deadline``."""
+    """The other party's connection dropped; the session waits until ``deadline``."""
 
     room_id: str = Field(pattern=ID_PATTERN)
     deadline: AwareDatetime
@@ -377,6 +396,16 @@ EVENTS: tuple[EventSpec, ...] = (
         "The interpreter is back; their media resumes.",
     ),
     EventSpec(
+        _C,
+        "resume",
+        _IN,
+        ResumeSession,
+        "After a reload or a dropped connection: take up the session again "
+        "(within the reconnect grace period); then send a new rtc_offer.",
+        ResumeAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
         _S,
         "set_presence",
         _IN,
@@ -475,6 +504,20 @@ EVENTS: tuple[EventSpec, ...] = (
         _OUT,
         SessionStartedNotice,
         "You accepted: join the room.",
+    ),
+    EventSpec(
+        _S,
+        "peer_reconnecting",
+        _OUT,
+        PeerReconnecting,
+        "The citizen's connection dropped (a reload?); the session is held for them.",
+    ),
+    EventSpec(
+        _S,
+        "peer_reconnected",
+        _OUT,
+        PeerReconnected,
+        "The citizen is back; their media resumes.",
     ),
     EventSpec(_S, "session_ended", _OUT, SessionEndedNotice, "The session ended."),
 )

@@ -35,6 +35,8 @@ from signaling.protocol import (
     Payload,
     RequestAck,
     RequestInterpreter,
+    ResumeAck,
+    ResumeSession,
     RoomRef,
     RtcAnswer,
     RtcOffer,
@@ -186,7 +188,24 @@ class CitizenNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, reason: str = "") -> None:
         desk, _ = self._runtime()
-        await desk.citizen_left(await self._citizen(sid))
+        async with self.session(sid) as session:
+            citizen_id, connection = session["citizen_id"], session.get("connection")
+        await desk.citizen_left(citizen_id, connection)
+
+    async def on_resume(self, sid: str, data: Any = None) -> Ack:
+        desk, _ = self._runtime()
+        fresh = await self._citizen(sid)
+
+        async def run(p: ResumeSession) -> Ack:
+            citizen_id, notice = await desk.resume(fresh, p.resume_token, sid)
+            async with self.session(sid) as session:
+                session["citizen_id"] = citizen_id
+                session["connection"] = sid
+            await self.leave_room(sid, citizen_room(fresh))
+            await self.enter_room(sid, citizen_room(citizen_id))
+            return ok(ResumeAck(ok=True, session=notice))
+
+        return await guarded(self.namespace, "resume", data, run)
 
     async def on_request(self, sid: str, data: Any = None) -> Ack:
         desk, _ = self._runtime()

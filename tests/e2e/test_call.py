@@ -203,6 +203,40 @@ async def test_interpreter_reload_rejoins_the_session(
     await wait_for_frames(citizen, at_least=more, deadline_s=10)
 
 
+async def test_citizen_reload_takes_up_the_session_with_chat(
+    server_url: str,
+    demo_password: str,
+    browser: Browser,
+    open_page: OpenPage,
+) -> None:
+    staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
+    citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
+    await sign_in_and_take_calls(staff, server_url, demo_password)
+    await citizen.goto(server_url)
+    await citizen.click("#start-camera")
+    await expect(citizen.locator("#ask")).to_be_enabled()
+    await citizen.click("#ask")
+    await staff.click("#accept")
+    for page in (citizen, staff):
+        await assert_video_flows(page)
+    message = "Can you see my hands?"
+    await citizen.get_by_role("textbox", name="Your message").fill(message)
+    await citizen.get_by_role("textbox", name="Your message").press("Enter")
+    await expect(staff.locator("#chat-messages > li")).to_have_count(1)
+
+    # A deaf citizen's reload must not lose the interpreter or the conversation.
+    before = await decoded_frames(staff)
+    await citizen.reload()
+    await expect(citizen.locator("body")).to_have_attribute("data-state", "call")
+    await expect(citizen.locator("#chat-messages > li")).to_have_count(1)
+    await expect(citizen.locator("#chat-messages")).to_contain_text(message)
+    await assert_video_flows(citizen)
+    await expect(staff.locator("body")).to_have_attribute("data-state", "call")
+    await expect(staff.locator("#status")).to_contain_text("In a session")
+    # The interpreter's same peer connection shows the citizen's camera again.
+    await wait_for_frames(staff, at_least=before + 10, deadline_s=10)
+
+
 async def test_refused_camera_says_how_to_allow_it(
     server_url: str, asking_browser: Browser, open_page: OpenPage
 ) -> None:

@@ -204,3 +204,83 @@ async def test_a_request_that_cannot_be_stored_takes_its_offer_back(
                 await party.sio.disconnect()
             await engine.dispose()
             await server.close()
+
+
+async def test_a_citizen_who_reloads_takes_up_the_session_with_media_and_chat(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    server = await start_server(aiohttp_server, tmp_path, reconnect_grace_seconds=20)
+    interpreter, _ = await staff(server, "interpreter.ksl")
+    caller = await citizen(server)
+    citizen_media = MediaPeer(RED)
+    staff_media = MediaPeer(BLUE)
+    reloaded_media = MediaPeer(GREEN)
+    reloaded = Party("/citizen")
+    stranger = Party("/citizen")
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        ask = await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        started = await caller.next("session_started")
+        room_id, token = started["room_id"], started["resume_token"]
+        assert len(token) == 32
+        assert (await interpreter.next("session_started"))["resume_token"] is None
+        await citizen_media.join(caller, room_id)
+        await staff_media.join(interpreter, room_id)
+        await staff_media.frames_like(RED, count=5)
+        sent = await caller.call("send_chat", {"room_id": room_id, "text": "hello"})
+        assert sent["ok"]
+
+        # The page reloads: the old connection goes, a new one comes.
+        await caller.sio.disconnect()
+        await citizen_media.close()
+        held = await interpreter.next("peer_reconnecting")
+        assert held["room_id"] == room_id
+        await reloaded.connect(base_url(server))
+        # A stranger's guess gets nothing and changes nothing.
+        await stranger.connect(base_url(server))
+        guess = await stranger.call("resume", {"resume_token": "0" * 32})
+        assert guess["error"]["code"] == "not_in_room"
+        back = await reloaded.call("resume", {"resume_token": token})
+        assert back["ok"], back
+        assert back["session"]["room_id"] == room_id
+        assert back["session"]["case_id"] == ask["case_id"]
+        assert (await interpreter.next("peer_reconnected"))["room_id"] == room_id
+        history = await reloaded.call("chat_history", {"room_id": room_id})
+        assert [m["text"] for m in history["messages"]] == ["hello"]
+        await reloaded_media.join(reloaded, room_id)
+        # The interpreter's same peer connection now shows the new page's camera.
+        await staff_media.frames_like(GREEN, count=5)
+        await reloaded_media.frames_like(BLUE, count=5)
+        assert (await reloaded.call("hang_up", {"room_id": room_id}))["ok"]
+        ended = await interpreter.next("session_ended")
+        assert (ended["reason"], ended["ended_by"]) == ("completed", "citizen")
+        # The token ends with the session.
+        late = await stranger.call("resume", {"resume_token": token})
+        assert late["error"]["code"] == "not_in_room"
+    finally:
+        for media in (staff_media, reloaded_media):
+            await media.close()
+        for party in (interpreter, reloaded, stranger):
+            await party.sio.disconnect()
+
+
+async def test_a_citizen_who_does_not_come_back_ends_the_session(
+    aiohttp_server: AppServer, tmp_path: Path
+) -> None:
+    server = await start_server(aiohttp_server, tmp_path, reconnect_grace_seconds=1)
+    interpreter, _ = await staff(server, "interpreter.ksl")
+    caller = await citizen(server)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        await caller.next("session_started")
+        await caller.sio.disconnect()
+        await interpreter.next("peer_reconnecting")
+        ended = await interpreter.next("session_ended")
+        assert (ended["reason"], ended["ended_by"]) == ("connection_lost", "citizen")
+    finally:
+        await interpreter.sio.disconnect()

@@ -359,6 +359,25 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
     (protocol.SessionStartedNotice, _started("interpreter"), True),
     (protocol.SessionStartedNotice, _started("judge"), False),
     (
+        protocol.SessionStartedNotice,
+        _started("interpreter") | {"resume_token": ROOM},
+        True,
+    ),
+    (
+        protocol.SessionStartedNotice,
+        _started("interpreter") | {"resume_token": "not-hex"},
+        False,
+    ),
+    (protocol.ResumeSession, {"resume_token": ROOM}, True),
+    (protocol.ResumeSession, {"resume_token": "short"}, False),
+    (protocol.ResumeSession, {}, False),
+    (
+        protocol.ResumeAck,
+        {"ok": True, "session": _started("interpreter") | {"resume_token": ROOM}},
+        True,
+    ),
+    (protocol.ResumeAck, {"ok": True}, False),
+    (
         protocol.SessionEndedNotice,
         {
             "room_id": ROOM,

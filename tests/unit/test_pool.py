@@ -26,6 +26,8 @@ from interpreter_pool.errors import (
 )
 from interpreter_pool.events import (
     AwayReason,
+    CitizenConnectionLost,
+    CitizenReconnected,
     OfferClosed,
     OfferMade,
     PoolEvent,
@@ -320,6 +322,15 @@ class PoolMachine(RuleBasedStateMachine):
     def leave(self, citizen: str) -> None:
         self.pool.citizen_left(citizen, self.now())
 
+    @rule(citizen=citizens)
+    def may_resume(self, citizen: str) -> None:
+        """The citizen's page got a resume token for its session."""
+        self._try(lambda: self.pool.allow_resume(citizen, f"token-{citizen}"))
+
+    @rule(citizen=citizens)
+    def come_back(self, citizen: str) -> None:
+        self._try(lambda: self.pool.resume(f"token-{citizen}", self.now()))
+
     @rule(staff_id=staff, accept=st.booleans())
     def answer(self, staff_id: str, accept: bool) -> None:
         offer = self.pool.open_offer(staff_id)
@@ -373,6 +384,11 @@ class PoolMachine(RuleBasedStateMachine):
         )
         for entry in entries:
             assert entry.estimated_wait is None or entry.estimated_wait >= 0
+        in_session = {s.citizen_id for s in pool._sessions.values()}
+        # Only citizens of a running session may be held for, or resume.
+        assert set(pool._citizen_grace) <= in_session
+        assert set(pool._resume.values()) <= in_session
+        assert set(pool._citizen_links) <= in_session
         sessions_per_staff = [s.staff_id for s in pool._sessions.values()]
         assert len(sessions_per_staff) == len(set(sessions_per_staff))
         citizens_waiting = [r.citizen_id for r in waiting]
@@ -557,3 +573,59 @@ def test_estimates_follow_staff_on_duty_and_recent_handle_times() -> None:
     waits = {e.citizen_id: e.estimated_wait for e in pool.queue(at(1))}
     # Two are offered now; the third waits for the first one to finish.
     assert waits == {"c1": 0.0, "c2": 0.0, "c3": 300.0}
+
+
+def test_a_citizen_who_reloads_in_session_has_a_grace_period_to_resume() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    start_session(pool, "s1", "c1", when=1)
+    pool.allow_resume("c1", "hash-1")
+    (lost,) = pool.citizen_left("c1", at(10))
+    assert isinstance(lost, CitizenConnectionLost)
+    assert lost.deadline == at(40)
+    assert pool.next_deadline() == at(40)
+    assert pool.citizen_left("c1", at(11)) == []  # a second tab closing
+    citizen_id, events = pool.resume("hash-1", at(20))
+    assert citizen_id == "c1"
+    assert [type(e) for e in events] == [CitizenReconnected]
+    assert pool.tick(at(41)) == []  # the grace deadline no longer applies
+    assert pool.session_of("c1") is not None
+
+
+def test_a_citizen_who_does_not_come_back_ends_the_session() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    start_session(pool, "s1", "c1", when=1)
+    pool.allow_resume("c1", "hash-1")
+    pool.citizen_left("c1", at(10))
+    (ended,) = of_type(pool.tick(at(40)), SessionEnded)
+    assert (ended.reason, ended.ended_by) == (
+        EndReason.CONNECTION_LOST,
+        Party.CITIZEN,
+    )
+    with pytest.raises(NotInRoom):
+        pool.resume("hash-1", at(41))
+
+
+def test_without_a_resume_token_a_dropped_citizen_ends_the_session_at_once() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    start_session(pool, "s1", "c1", when=1)
+    (ended,) = of_type(pool.citizen_left("c1", at(10)), SessionEnded)
+    assert ended.reason is EndReason.CONNECTION_LOST
+    with pytest.raises(NotInRoom):
+        pool.resume("hash-unknown", at(11))
+    with pytest.raises(NotInRoom):
+        pool.allow_resume("c9", "hash-9")  # no session, no token
+
+
+def test_a_reload_whose_new_page_comes_first_keeps_the_session_untouched() -> None:
+    pool = make_pool(reconnect_grace=timedelta(seconds=30))
+    on_duty(pool, "s1", KSL)
+    start_session(pool, "s1", "c1", when=1)
+    pool.allow_resume("c1", "hash-1", "page-1")
+    assert pool.resume("hash-1", at(5), "page-2") == ("c1", [])
+    assert pool.citizen_left("c1", at(6), "page-1") == []  # the old page goes
+    assert pool.next_deadline() is None
+    (lost,) = pool.citizen_left("c1", at(7), "page-2")
+    assert isinstance(lost, CitizenConnectionLost)

@@ -57,6 +57,8 @@ const ui = {
 const errors = new MessageArea($('error'));
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
+// The session's resume token: a reload (or a dropped connection) takes the session up again.
+const RESUME_KEY = 'dasan:resume_token';
 
 const state = {
   view: 'choose', // choose | waiting | call | ended (mirrored in body[data-state])
@@ -364,6 +366,9 @@ function onRequestEnded(notice) {
 function onSessionStarted(notice) {
   endCall();
   errors.clear();
+  if (notice.resume_token) {
+    sessionStorage.setItem(RESUME_KEY, notice.resume_token);
+  }
   state.caseId = notice.case_id;
   state.roomId = notice.room_id;
   state.chatOnly = isChatOnly(notice.service);
@@ -445,7 +450,24 @@ async function hangUp() {
   }
 }
 
+/** Take the session up again after a reload or a dropped connection; false if it is over. */
+async function resumeSession(token) {
+  let notice;
+  try {
+    notice = (await emitWithAck(state.socket, CITIZEN.emit.RESUME, { resume_token: token })).session;
+  } catch {
+    sessionStorage.removeItem(RESUME_KEY); // ended while we were away
+    return false;
+  }
+  if (!isChatOnly(notice.service) && !state.localStream) {
+    await startCamera(); // allowed before the reload, so no question is asked again
+  }
+  onSessionStarted(notice);
+  return true;
+}
+
 function showEnded(statusKey, detailKey) {
+  sessionStorage.removeItem(RESUME_KEY);
   endCall();
   chat.close(); // the transcript stays readable
   state.caseId = null;
@@ -473,14 +495,19 @@ function startAgain() {
 function connect() {
   const socket = window.io(NAMESPACE.CITIZEN);
   state.socket = socket;
-  socket.on('connect', () => {
+  socket.on('connect', async () => {
     state.connected = true;
     errors.clear(...CONNECTION_ERRORS);
     renderCamera();
+    const token = sessionStorage.getItem(RESUME_KEY);
+    if (token && (state.view === 'choose' || state.view === 'call') && (await resumeSession(token))) {
+      return;
+    }
     if (state.view === 'choose') {
       setStatus(readyStatus());
     } else if (state.view === 'waiting' || state.view === 'call') {
-      // A new connection is a new citizen to the server: the old request is gone.
+      // A new connection is a new citizen to the server: the request (or a session
+      // that could not be taken up again) is gone.
       showEnded('citizen.status.ended', `reason.${END_REASON.CONNECTION_LOST}`);
     }
   });

@@ -16,11 +16,12 @@ export const CITIZEN = Object.freeze({
     HANG_UP: 'hang_up', // {room_id} -> {ok}
     SEND_CHAT: 'send_chat', // {room_id, text} -> {ok, message: ChatMessageNotice}
     CHAT_HISTORY: 'chat_history', // {room_id} -> {ok, messages: [ChatMessageNotice], oldest first}
+    RESUME: 'resume', // {resume_token} -> {ok, session: SessionStartedNotice}: after a reload
   }),
   on: Object.freeze({
     QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null}
     REQUEST_ENDED: 'request_ended', // {case_id, reason}
-    SESSION_STARTED: 'session_started', // {room_id, case_id, service, language, peer}
+    SESSION_STARTED: 'session_started', // {room_id, case_id, service, language, peer, resume_token}
     SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by}
     PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
     PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
@@ -47,6 +48,8 @@ export const STAFF = Object.freeze({
     OFFER_CLOSED: 'offer_closed', // {offer_id, reason}
     SESSION_STARTED: 'session_started',
     SESSION_ENDED: 'session_ended',
+    PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the citizen dropped (a reload?)
+    PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the citizen is back
     CHAT_MESSAGE: 'chat_message',
   }),
 });

@@ -448,6 +448,27 @@ function showEnded(endedBy) {
   ui.available.focus(); // the next step: Available for calls (hang-up is gone)
 }
 
+function sessionWhat(notice) {
+  return { service: { key: `service.${notice.service}` }, language: { key: `language.${notice.language}` } };
+}
+
+/** The citizen dropped (often a reload): the session is held for them, so say so. */
+function onPeerReconnecting({ room_id: roomId, deadline }) {
+  if (state.session && state.session.room_id === roomId) {
+    const seconds = Math.max(0, Math.round((Date.parse(deadline) - Date.now()) / 1000));
+    setStatus('staff.status.peer_reconnecting', { seconds });
+    flash(ui.status);
+  }
+}
+
+function onPeerReconnected({ room_id: roomId }) {
+  if (state.session && state.session.room_id === roomId) {
+    const chatOnly = isChatOnly(state.session.service);
+    setStatus(chatOnly ? 'staff.status.in_chat' : 'staff.status.in_call', sessionWhat(state.session));
+    flash(ui.status);
+  }
+}
+
 function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
   if (state.session && state.session.room_id === roomId) {
     showEnded(endedBy);
@@ -518,6 +539,8 @@ function connect() {
   socket.on(STAFF.on.OFFER_CLOSED, onOfferClosed);
   socket.on(STAFF.on.SESSION_STARTED, onSessionStarted);
   socket.on(STAFF.on.SESSION_ENDED, onSessionEnded);
+  socket.on(STAFF.on.PEER_RECONNECTING, onPeerReconnecting);
+  socket.on(STAFF.on.PEER_RECONNECTED, onPeerReconnected);
 }
 
 // -- start --------------------------------------------------------------------
