@@ -128,6 +128,7 @@ def create_app(settings: Settings) -> web.Application:
         calendar.hours()  # a bad closures file stops the start, naming the entry
         chat = SqlChatLog(database)
         reservations = SqlReservationBook(database)
+        records = SqlCaseRecords(database)
         desk = Desk(
             store,
             cases,
@@ -138,6 +139,7 @@ def create_app(settings: Settings) -> web.Application:
             refuse_past_close=settings.refuse_past_close,
             reservations=reservations,
             liveness=liveness,
+            records=records,
         )
         interrupted = await desk.close_interrupted()
         if interrupted:
@@ -170,7 +172,6 @@ def create_app(settings: Settings) -> web.Application:
             chat,
             long_wait_minutes=settings.booking_offer_wait_minutes,
         )
-        records = SqlCaseRecords(database)
         taxonomy = TaxonomyFile(settings.taxonomy_path)
         taxonomy.taxonomy()  # a bad categories file stops the start, naming the entry
         app[RECORDS] = RecordsRuntime(
@@ -178,13 +179,14 @@ def create_app(settings: Settings) -> web.Application:
         )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
         beats = asyncio.create_task(desk.run_liveness(), name="liveness")
+        board = asyncio.create_task(desk.run_dashboard(), name="dashboard")
         retention = asyncio.create_task(
             run_retention(records, utc_now, settings.retention_days), name="retention"
         )
         try:
             yield
         finally:
-            for task in (timers, beats, retention):
+            for task in (timers, beats, board, retention):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -112,6 +112,24 @@ class Pool:
             return None
         return next(e for r, e in self._entries(now, request.skill) if r is request)
 
+    def queues(self) -> list[tuple[Skill, int, datetime]]:
+        """Each skill waited on: how many wait, and since when the first one."""
+        found: dict[Skill, tuple[int, datetime]] = {}
+        for r in self._waiting:
+            count, oldest = found.get(r.skill, (0, r.asked_at))
+            found[r.skill] = (count + 1, min(oldest, r.asked_at))
+        return [(skill, n, oldest) for skill, (n, oldest) in found.items()]
+
+    def sessions(self) -> list[Session]:
+        """Every running session, oldest first."""
+        return sorted(self._sessions.values(), key=lambda s: s.started_at)
+
+    def is_held(self, session: Session) -> bool:
+        """A party of the session dropped and it waits for them to come back."""
+        staff = self._staff.get(session.staff_id)
+        by_staff = staff is not None and staff.grace_until is not None
+        return by_staff or session.citizen_id in self._citizen_grace
+
     def estimate_for_new(self, skill: Skill, now: datetime) -> float | None:
         """Seconds a request for ``skill`` made now would wait; None: nobody on duty."""
         waiting = sum(1 for r in self._waiting if r.skill == skill)

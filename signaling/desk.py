@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from counseling.cases import Case, EndReason, Party
 from counseling.chat import ChatMessage, clean_text
 from counseling.hours import ClosingSoon, ServiceHours
-from counseling.ports import CaseRepository, ChatLog, ReservationBook
+from counseling.ports import CaseRecords, CaseRepository, ChatLog, ReservationBook
+from counseling.records import FeedbackInvite
 from counseling.reservations import JoinTokenUnknown, Reservation
 from counseling.services import Service, Skill
 from counseling.staff import StaffAccount, StaffRole
@@ -41,11 +42,14 @@ from interpreter_pool.pool import Pool, QueueEntry, new_id
 from signaling.ports import Liveness, MediaRooms, Notifier, PoolStore
 from signaling.protocol import (
     ChatMessageNotice,
+    DashboardNotice,
+    LiveSession,
     OfferClosedNotice,
     OfferNotice,
     PeerInfo,
     PeerReconnected,
     PeerReconnecting,
+    QueueFigures,
     QueuePosition,
     RequestEndedNotice,
     ServiceClosingNotice,
@@ -108,7 +112,10 @@ class Desk:
         refuse_past_close: bool = True,
         reservations: ReservationBook | None = None,
         liveness: Liveness | None = None,
+        records: CaseRecords | None = None,
     ) -> None:
+        self._records = records
+        self._dashboard_stale = True
         self._reservations = reservations
         self._liveness = liveness
         self._hours = hours
@@ -400,6 +407,52 @@ class Desk:
                 except Exception:
                     log.exception("timer tick failed; trying again later")
 
+    async def dashboard(self) -> DashboardNotice:
+        """What supervisors see: every queue, staff member and session now."""
+        async with self._store.transaction() as pool:
+            now = self._now()
+            return DashboardNotice(
+                at=now,
+                queues=[
+                    QueueFigures(
+                        service=skill.service,
+                        language=skill.language,
+                        waiting=count,
+                        longest_wait_seconds=max(0.0, (now - oldest).total_seconds()),
+                    )
+                    for skill, count, oldest in pool.queues()
+                ],
+                staff=[self._presence_notice(pool, p) for p in pool.everyone()],
+                sessions=[
+                    LiveSession(
+                        room_id=s.room_id,
+                        case_id=s.case_id,
+                        service=s.skill.service,
+                        language=s.skill.language,
+                        staff_id=s.staff_id,
+                        staff_name=pool.name_of(s.staff_id),
+                        started_at=s.started_at,
+                        reconnecting=pool.is_held(s),
+                    )
+                    for s in pool.sessions()
+                ],
+            )
+
+    async def run_dashboard(self, every_seconds: float = 1.0) -> None:
+        """Push the dashboard to supervisors after changes, at most once a
+        ``every_seconds``, and at least every 15 s (waits grow while queued)."""
+        quiet = 0.0
+        while True:
+            await asyncio.sleep(every_seconds)
+            quiet += every_seconds
+            if not self._dashboard_stale and quiet < REFRESH_SECONDS:
+                continue
+            self._dashboard_stale, quiet = False, 0.0
+            try:
+                await self._notifier.to_supervisors("dashboard", await self.dashboard())
+            except Exception:
+                log.exception("dashboard push failed; trying again later")
+
     async def run_liveness(self, every_seconds: float = 5.0) -> None:
         """Keep this process's heartbeat, and let go of dead processes' parties:
         their interpreters go offline (or into their reconnect grace), their
@@ -559,6 +612,21 @@ class Desk:
             )
         self._next_deadline = pool.next_deadline()
         self._wake.set()
+        self._dashboard_stale = True
+
+    async def _invite_feedback(self, case_id: str) -> FeedbackInvite | None:
+        """A one-time satisfaction token for the citizen; never blocks the end."""
+        if self._records is None:
+            return None
+        invite = FeedbackInvite.new(self._now())
+        try:
+            await self._records.issue_feedback(
+                case_id, invite.token_hash, invite.expires_at
+            )
+        except Exception:
+            log.exception("no feedback token for case %s", case_id)
+            return None
+        return invite
 
     async def _case(self, case_id: str, touched: dict[str, Case]) -> Case:
         case = touched.get(case_id) or await self._cases.get(case_id)
@@ -662,7 +730,19 @@ class Desk:
                     reason=reason,
                     ended_by=by,
                 )
-                await n.to_citizen(session.citizen_id, "session_ended", notice)
+                invite = await self._invite_feedback(session.case_id)
+                await n.to_citizen(
+                    session.citizen_id,
+                    "session_ended",
+                    notice
+                    if invite is None
+                    else notice.model_copy(
+                        update={
+                            "feedback_token": invite.token,
+                            "feedback_expires_at": invite.expires_at,
+                        }
+                    ),
+                )
                 await n.to_staff(session.staff_id, "session_ended", notice)
             case RequestEnded(case_id, citizen_id, reason, _):
                 await n.to_citizen(

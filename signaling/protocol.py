@@ -218,6 +218,17 @@ class SessionEndedNotice(Payload):
     case_id: str = Field(pattern=ID_PATTERN)
     reason: EndReason
     ended_by: Party
+    feedback_token: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description=(
+            "Citizens only: a one-time token to rate the session "
+            "(POST /api/feedback); absent when none could be issued"
+        ),
+    )
+    feedback_expires_at: AwareDatetime | None = Field(
+        default=None, description="Citizens only: when the feedback token lapses"
+    )
 
 
 class StaffStatusNotice(Payload):
@@ -245,6 +256,35 @@ class PeerReconnecting(Payload):
 
 class PeerReconnected(Payload):
     room_id: str = Field(pattern=ID_PATTERN)
+
+
+class QueueFigures(Payload):
+    service: Service
+    language: Language
+    waiting: int = Field(ge=1)
+    longest_wait_seconds: float = Field(ge=0)
+
+
+class LiveSession(Payload):
+    room_id: str = Field(pattern=ID_PATTERN)
+    case_id: str = Field(pattern=ID_PATTERN)
+    service: Service
+    language: Language
+    staff_id: str
+    staff_name: str
+    started_at: AwareDatetime
+    reconnecting: bool = Field(
+        description="A party dropped and the session is held for them"
+    )
+
+
+class DashboardNotice(Payload):
+    """Supervisors: the center right now (pushed at most once a second on change)."""
+
+    at: AwareDatetime
+    queues: list[QueueFigures]
+    staff: list[StaffPresenceNotice]
+    sessions: list[LiveSession]
 
 
 class OfferNotice(Payload):
@@ -504,6 +544,14 @@ EVENTS: tuple[EventSpec, ...] = (
         _OUT,
         SessionStartedNotice,
         "You accepted: join the room.",
+    ),
+    EventSpec(
+        _S,
+        "dashboard",
+        _OUT,
+        DashboardNotice,
+        "Supervisors: queues, staff and sessions now; on connect and at most "
+        "once a second while anything changes.",
     ),
     EventSpec(
         _S,

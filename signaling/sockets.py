@@ -293,6 +293,8 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit("session_started", session.model_dump(mode="json"), to=sid)
         if account.role is StaffRole.SUPERVISOR:
             await self.enter_room(sid, SUPERVISORS_ROOM)
+            board = await desk.dashboard()
+            await self.emit("dashboard", board.model_dump(mode="json"), to=sid)
             for presence in await desk.everyone():
                 await self.emit(
                     "staff_presence", presence.model_dump(mode="json"), to=sid

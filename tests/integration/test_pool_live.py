@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
@@ -284,3 +286,71 @@ async def test_a_citizen_who_does_not_come_back_ends_the_session(
         assert (ended["reason"], ended["ended_by"]) == ("connection_lost", "citizen")
     finally:
         await interpreter.sio.disconnect()
+
+
+async def test_the_citizen_gets_a_one_time_feedback_token_when_the_session_ends(
+    dasan_server: TestServer,
+) -> None:
+    interpreter, _ = await staff(dasan_server, "interpreter.ksl")
+    caller = await citizen(dasan_server)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        room_id = (await caller.next("session_started"))["room_id"]
+        await interpreter.call("hang_up", {"room_id": room_id})
+        ended = await caller.next("session_ended")
+        token = ended["feedback_token"]
+        assert len(token) == 32 and ended["feedback_expires_at"]
+        told_staff = await interpreter.next("session_ended")
+        assert told_staff.get("feedback_token") is None
+        rating = {"token": token, "score": 5, "comment": "Thank you"}
+        async with aiohttp.ClientSession(base_url(dasan_server)) as http:
+            async with http.post("/api/feedback", json=rating) as response:
+                assert response.status == 204, await response.text()
+            async with http.post("/api/feedback", json=rating) as response:
+                assert response.status == 409
+    finally:
+        for party in (interpreter, caller):
+            await party.sio.disconnect()
+
+
+async def test_supervisors_see_the_center_live_on_the_dashboard(
+    dasan_server: TestServer,
+) -> None:
+    supervisor, _ = await staff(dasan_server, "supervisor")
+    interpreter, _ = await staff(dasan_server, "interpreter.ksl")
+    caller = await citizen(dasan_server)
+    try:
+        first = await supervisor.next("dashboard")
+        assert first["queues"] == [] and first["sessions"] == []
+        await caller.call("request", {"service": "sign_language"})
+
+        async def board_where(check: Callable[[dict[str, Any]], bool]) -> Any:
+            while True:
+                board = await supervisor.next("dashboard")
+                if check(board):
+                    return board
+
+        waiting = await board_where(lambda b: bool(b["queues"]))
+        (queue,) = waiting["queues"]
+        assert (queue["service"], queue["language"], queue["waiting"]) == (
+            "sign_language",
+            "ksl",
+            1,
+        )
+        assert queue["longest_wait_seconds"] >= 0
+        await interpreter.call("set_presence", {"status": "available"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        live = await board_where(lambda b: bool(b["sessions"]))
+        (session,) = live["sessions"]
+        assert session["case_id"] == offer["case_id"]
+        assert session["staff_name"].startswith("Kim Suhwa")
+        assert live["queues"] == []
+        kim = next(s for s in live["staff"] if s["staff_id"] == session["staff_id"])
+        assert kim["status"] == "in_session"
+    finally:
+        for party in (supervisor, interpreter, caller):
+            await party.sio.disconnect()

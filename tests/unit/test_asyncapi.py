@@ -368,6 +368,51 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         _started("interpreter") | {"resume_token": "not-hex"},
         False,
     ),
+    (
+        protocol.DashboardNotice,
+        {
+            "at": "2026-11-26T10:00:00+09:00",
+            "queues": [
+                {
+                    "service": "sign_language",
+                    "language": "ksl",
+                    "waiting": 2,
+                    "longest_wait_seconds": 75.5,
+                }
+            ],
+            "staff": [],
+            "sessions": [
+                {
+                    "room_id": ROOM,
+                    "case_id": CASE,
+                    "service": "foreign_language",
+                    "language": "vi",
+                    "staff_id": "s1",
+                    "staff_name": "Nguyen",
+                    "started_at": "2026-11-26T09:58:00+09:00",
+                    "reconnecting": False,
+                }
+            ],
+        },
+        True,
+    ),
+    (
+        protocol.DashboardNotice,
+        {
+            "at": "2026-11-26T10:00:00+09:00",
+            "queues": [
+                {
+                    "service": "sign_language",
+                    "language": "ksl",
+                    "waiting": 0,
+                    "longest_wait_seconds": 1,
+                }
+            ],
+            "staff": [],
+            "sessions": [],
+        },
+        False,
+    ),
     (protocol.ResumeSession, {"resume_token": ROOM}, True),
     (protocol.ResumeSession, {"resume_token": "short"}, False),
     (protocol.ResumeSession, {}, False),

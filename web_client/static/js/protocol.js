@@ -22,7 +22,7 @@ export const CITIZEN = Object.freeze({
     QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null}
     REQUEST_ENDED: 'request_ended', // {case_id, reason}
     SESSION_STARTED: 'session_started', // {room_id, case_id, service, language, peer, resume_token}
-    SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by}
+    SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by, feedback_token, feedback_expires_at}
     PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
     PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
     CHAT_MESSAGE: 'chat_message', // ChatMessageNotice: {room_id, case_id, seq, sender, sender_name, text, at}
@@ -44,6 +44,7 @@ export const STAFF = Object.freeze({
     STATUS: 'status', // {status, reason|null, since}
     SERVICE_CLOSING: 'service_closing', // {service, closes_at}: ten minutes before closing
     STAFF_PRESENCE: 'staff_presence', // supervisors: {staff_id, display_name, status, reason, since}
+    DASHBOARD: 'dashboard', // supervisors: {at, queues: [...], staff: [...], sessions: [...]}, at most 1/s
     OFFER: 'offer', // {offer_id, case_id, service, language, expires_at, timeout_seconds}
     OFFER_CLOSED: 'offer_closed', // {offer_id, reason}
     SESSION_STARTED: 'session_started',
