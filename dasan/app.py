@@ -22,6 +22,7 @@ from signaling.auth import Authenticator, Passwords
 from signaling.desk import Desk, utc_now
 from signaling.http import RUNTIME as HTTP_RUNTIME
 from signaling.http import HttpRuntime, add_routes
+from signaling.media_cluster import ClusterMedia, SingleProcessMedia
 from signaling.ports import PoolStore
 from signaling.records_http import RECORDS, RecordsRuntime, add_record_routes
 from signaling.retention import run_retention
@@ -115,13 +116,19 @@ def create_app(settings: Settings) -> web.Application:
         cases = SqlCaseRepository(database)
         staff = SqlStaffDirectory(database)
         passwords = Passwords()
-        media = MediaServer(ice_servers=settings.ice_servers)
+        media_server = MediaServer(ice_servers=settings.ice_servers)
         store = pool_store(settings)
-        liveness = (
-            MemoryLiveness()
-            if settings.redis_url is None
-            else RedisLiveness(settings.redis_url, settings.redis_prefix)
-        )
+        liveness: MemoryLiveness | RedisLiveness
+        rooms: SingleProcessMedia | ClusterMedia
+        if settings.redis_url is None:
+            liveness, rooms = MemoryLiveness(), SingleProcessMedia(media_server)
+        else:
+            # One id per process: its heartbeat, and where its media rooms live.
+            liveness = RedisLiveness(settings.redis_url, settings.redis_prefix)
+            rooms = ClusterMedia(
+                media_server, settings.redis_url, liveness.node, settings.redis_prefix
+            )
+        await rooms.start()
         calendar = CenterCalendar(
             settings.exceptions_path, ZoneInfo(settings.center_tz)
         )
@@ -133,7 +140,7 @@ def create_app(settings: Settings) -> web.Application:
             store,
             cases,
             chat,
-            media,
+            rooms,
             SocketNotifier(sio),
             hours=calendar.hours,
             refuse_past_close=settings.refuse_past_close,
@@ -162,7 +169,7 @@ def create_app(settings: Settings) -> web.Application:
             utc_now,
             long_wait_minutes=settings.booking_offer_wait_minutes,
         )
-        app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media, demo)
+        app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media_server, demo)
         app[HTTP_RUNTIME] = HttpRuntime(
             auth,
             cases,
@@ -190,7 +197,8 @@ def create_app(settings: Settings) -> web.Application:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await media.close()
+            await rooms.close()
+            await media_server.close()
             await store.close()
             await liveness.close()
             await database.close()

@@ -52,6 +52,8 @@ class Session:
     staff_id: str
     skill: Skill
     started_at: datetime
+    media_node: str = ""
+    """The process whose media server holds the room ("" with one process)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,7 +260,11 @@ class Pool:
                 events.append(self._changed(staff_id))
         return events + self._settle(now)
 
-    def accept(self, staff_id: str, offer_id: str, now: datetime) -> list[PoolEvent]:
+    def accept(
+        self, staff_id: str, offer_id: str, now: datetime, media_node: str = ""
+    ) -> list[PoolEvent]:
+        """Start the session; ``media_node`` names the process that will hold
+        its media room, so any process can reach it."""
         offer = self._require_offer(staff_id, offer_id)
         request = self._request_by_case(offer.case_id)
         staff = self._staff[staff_id]
@@ -273,6 +277,7 @@ class Pool:
             staff_id=staff_id,
             skill=offer.skill,
             started_at=now,
+            media_node=media_node,
         )
         self._sessions[session.room_id] = session
         staff.offer_id = None

@@ -89,6 +89,7 @@ def dump(pool: Pool) -> dict[str, Any]:
                 "staff_id": x.staff_id,
                 "skill": str(x.skill),
                 "started_at": _time(x.started_at),
+                "media_node": x.media_node,
             }
             for x in pool._sessions.values()
         ],
@@ -157,6 +158,7 @@ def load(
             x["staff_id"],
             Skill.parse(x["skill"]),
             _at(x["started_at"]),
+            x.get("media_node", ""),
         )
         pool._sessions[session.room_id] = session
     grace = data.get("citizen_grace", {})  # absent in state from before resumes

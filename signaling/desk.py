@@ -208,7 +208,8 @@ class Desk:
 
     async def accept(self, staff_id: str, offer_id: str) -> None:
         async with self._store.transaction() as pool:
-            await self._apply(pool, pool.accept(staff_id, offer_id, self._now()))
+            events = pool.accept(staff_id, offer_id, self._now(), self._media.node)
+            await self._apply(pool, events)
 
     async def decline(self, staff_id: str, offer_id: str) -> None:
         async with self._store.transaction() as pool:
@@ -324,7 +325,9 @@ class Desk:
             session = pool.session_of(party_id)
         if session is None or session.room_id != room_id:
             raise NotInRoom(room_id, party_id)
-        return await self._media.connect(room_id, party_id, offer_sdp)
+        return await self._media.connect(
+            room_id, party_id, offer_sdp, owner=session.media_node
+        )
 
     async def send_chat(
         self, party_id: str, room_id: str, text: str
@@ -723,7 +726,7 @@ class Desk:
                     PeerReconnected(room_id=session.room_id),
                 )
             case SessionEnded(session, reason, by, _):
-                await self._media.close_room(session.room_id)
+                await self._media.close_room(session.room_id, owner=session.media_node)
                 notice = SessionEndedNotice(
                     room_id=session.room_id,
                     case_id=session.case_id,

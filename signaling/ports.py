@@ -55,11 +55,19 @@ class Liveness(Protocol):
 
 
 class MediaRooms(Protocol):
+    """The media rooms of every process: ``owner`` names the process that holds
+    a room (a session's ``media_node``; "" for this one)."""
+
+    @property
+    def node(self) -> str: ...
+
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None: ...
 
-    async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str: ...
+    async def connect(
+        self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
+    ) -> str: ...
 
-    async def close_room(self, room_id: str) -> None: ...
+    async def close_room(self, room_id: str, owner: str = "") -> None: ...
 
 
 class Notifier(Protocol):

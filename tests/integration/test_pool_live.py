@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
@@ -172,40 +173,60 @@ async def test_an_interpreter_who_does_not_return_ends_the_session(
         await caller.sio.disconnect()
 
 
-async def test_a_request_that_cannot_be_stored_takes_its_offer_back(
+@pytest.fixture
+async def postgres_server(
     aiohttp_server: AppServer, tmp_path: Path
+) -> AsyncIterator[tuple[TestServer, str]]:
+    async with fresh_database_url() as url:
+        server = await start_server(aiohttp_server, tmp_path, url)
+        yield server, url
+        await server.close()
+
+
+async def test_a_request_that_cannot_be_stored_takes_its_offer_back(
+    postgres_server: tuple[TestServer, str],
 ) -> None:
     """Offers go out while the case is being stored; when storing fails, the
     interpreter sees the offer withdrawn, the citizen gets an error, and the
     next request (storage back) is offered as usual."""
-    async with fresh_database_url() as url:
-        server = await start_server(aiohttp_server, tmp_path, url)
-        engine = create_async_engine(url, poolclass=NullPool)
-        interpreter, _ = await staff(server, "interpreter.ksl")
-        person = await citizen(server)
-        try:
-            await interpreter.call("set_presence", {"status": "available"})
-            async with engine.begin() as connection:
-                await connection.execute(text("ALTER TABLE cases RENAME TO gone"))
-            ack = await person.call("request", {"service": "sign_language"})
-            assert ack["error"]["code"] == "internal_error"
-            offer = await interpreter.next("offer")
-            closed = await interpreter.next("offer_closed")
-            assert closed == {"offer_id": offer["offer_id"], "reason": "withdrawn"}
-            await interpreter.next_matching("status", "status", "available")
-            async with engine.begin() as connection:
-                await connection.execute(text("ALTER TABLE gone RENAME TO cases"))
-                stored = await connection.scalar(text("SELECT count(*) FROM cases"))
-            assert stored == 0
-            again = await person.call("request", {"service": "sign_language"})
-            assert again["position"] == 1
-            second = await interpreter.next("offer")
-            assert second["case_id"] == again["case_id"] != offer["case_id"]
-        finally:
-            for party in (person, interpreter):
-                await party.sio.disconnect()
-            await engine.dispose()
-            await server.close()
+    server, url = postgres_server
+    interpreter, _ = await staff(server, "interpreter.ksl")
+    person = await citizen(server)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await sql(url, REFUSE_NEW_CASES)
+        ack = await person.call("request", {"service": "sign_language"})
+        assert ack["error"]["code"] == "internal_error"
+        offer = await interpreter.next("offer")
+        closed = await interpreter.next("offer_closed")
+        assert closed == {"offer_id": offer["offer_id"], "reason": "offer_withdrawn"}
+        await interpreter.next_matching("status", "status", "available")
+        await sql(url, "ALTER TABLE cases DROP CONSTRAINT refuse_new_cases")
+        assert await sql(url, "SELECT count(*) FROM cases") == 0
+        again = await person.call("request", {"service": "sign_language"})
+        assert again["position"] == 1
+        second = await interpreter.next("offer")
+        assert second["case_id"] == again["case_id"] != offer["case_id"]
+    finally:
+        for party in (person, interpreter):
+            await party.sio.disconnect()
+
+
+# A real refusal by PostgreSQL for every new case, nothing else touched.
+REFUSE_NEW_CASES = (
+    "ALTER TABLE cases ADD CONSTRAINT refuse_new_cases CHECK (false) NOT VALID"
+)
+
+
+async def sql(url: str, statement: str) -> Any:
+    """Run one statement on the test's database; returns its scalar result."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
 
 
 async def test_a_citizen_who_reloads_takes_up_the_session_with_media_and_chat(

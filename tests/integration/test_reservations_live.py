@@ -236,13 +236,17 @@ async def test_a_slot_nobody_joins_becomes_one_no_show_case(tmp_path: Path) -> N
 
 
 class _NoMedia:
+    node = ""
+
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
         raise AssertionError("no session in this test")
 
-    async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str:
+    async def connect(
+        self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
+    ) -> str:
         raise AssertionError("no session in this test")
 
-    async def close_room(self, room_id: str) -> None:
+    async def close_room(self, room_id: str, owner: str = "") -> None:
         raise AssertionError("no session in this test")
 
 

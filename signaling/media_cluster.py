@@ -1,0 +1,211 @@
+"""Media rooms across processes: a room lives where its session was accepted, and
+any process can reach it.
+
+With several `dasan serve` processes behind a load balancer, the citizen and the
+interpreter of one session are often connected to different processes, while the
+room (the peer connections, the forwarding) lives in the media server of the
+process that accepted the call. The session records that process (its
+``media_node``); a process asked to connect a party to a room it does not hold
+sends the SDP offer to the owner over Redis pub/sub and relays the answer. ICE
+then runs between the browser and the owner directly, as media never passes
+through signaling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from interpreter_pool.pool import new_id
+from rtc_server.errors import MediaError, NegotiationFailed, UnknownRoom
+
+log = logging.getLogger(__name__)
+
+
+class LocalRooms(Protocol):
+    """This process's media server."""
+
+    def open_room(self, room_id: str, parties: tuple[str, str]) -> None: ...
+
+    async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str: ...
+
+    async def close_room(self, room_id: str) -> None: ...
+
+
+def remote_error(room_id: str, code: str, message: str) -> MediaError:
+    """The owning process's error, as the same kind of error here."""
+    if code == "not_in_room":
+        return UnknownRoom(room_id)
+    return NegotiationFailed(message)
+
+
+class OwnerUnreachable(MediaError):
+    code = "media_failed"
+
+    def __init__(self) -> None:
+        super().__init__("the process holding this session's media did not answer")
+
+
+class SingleProcessMedia:
+    """One process: every room is here."""
+
+    def __init__(self, local: LocalRooms) -> None:
+        self._local = local
+        self.node = ""
+
+    def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
+        self._local.open_room(room_id, parties)
+
+    async def connect(
+        self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
+    ) -> str:
+        return await self._local.connect(room_id, party_id, offer_sdp)
+
+    async def close_room(self, room_id: str, owner: str = "") -> None:
+        await self._local.close_room(room_id)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class ClusterMedia:
+    """Rooms here are served locally; others by asking their owner over Redis."""
+
+    def __init__(
+        self,
+        local: LocalRooms,
+        url: str,
+        node: str,
+        prefix: str = "dasan",
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self._local = local
+        self._redis: Redis = Redis.from_url(url)
+        self._prefix = prefix
+        self.node = node
+        self._timeout = timeout_seconds
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pubsub: PubSub | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._work: set[asyncio.Task[None]] = set()
+
+    def _inbox(self, node: str) -> str:
+        return f"{self._prefix}:media:{node}"
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub()
+        await self._pubsub.subscribe(self._inbox(self.node))
+        self._listener = asyncio.create_task(self._listen(), name="media-cluster")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        for task in list(self._work):
+            task.cancel()
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._redis.aclose()
+
+    def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
+        self._local.open_room(room_id, parties)
+
+    async def connect(
+        self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
+    ) -> str:
+        if owner in ("", self.node):
+            return await self._local.connect(room_id, party_id, offer_sdp)
+        request = {"op": "connect", "room": room_id, "party": party_id}
+        reply = await self._ask(owner, request | {"sdp": offer_sdp})
+        return str(reply["sdp"])
+
+    async def close_room(self, room_id: str, owner: str = "") -> None:
+        if owner in ("", self.node):
+            await self._local.close_room(room_id)
+            return
+        try:
+            await self._ask(owner, {"op": "close", "room": room_id})
+        except MediaError:
+            # The owner is gone, and its rooms with it.
+            log.warning("room %s: its owner %s did not confirm closing", room_id, owner)
+
+    async def _ask(self, owner: str, message: dict[str, Any]) -> dict[str, Any]:
+        request_id = new_id()
+        answer: asyncio.Future[dict[str, Any]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending[request_id] = answer
+        body = message | {"id": request_id, "reply_to": self.node}
+        try:
+            listeners = await self._redis.publish(self._inbox(owner), json.dumps(body))
+            if not listeners:
+                raise OwnerUnreachable
+            reply = await asyncio.wait_for(answer, self._timeout)
+        except TimeoutError:
+            raise OwnerUnreachable from None
+        finally:
+            self._pending.pop(request_id, None)
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            raise remote_error(
+                str(message.get("room")),
+                str(error.get("code", "media_failed")),
+                str(error.get("message", "remote media error")),
+            )
+        return reply
+
+    async def _listen(self) -> None:
+        assert self._pubsub is not None
+        async for item in self._pubsub.listen():
+            if item.get("type") != "message":
+                continue
+            try:
+                message = json.loads(item["data"])
+            except (TypeError, ValueError):
+                log.warning("ignored a malformed media message")
+                continue
+            if "op" in message:
+                task = asyncio.create_task(self._serve(message))
+                self._work.add(task)
+                task.add_done_callback(self._work.discard)
+            else:
+                waiting = self._pending.get(str(message.get("id")))
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(message)
+
+    async def _serve(self, message: dict[str, Any]) -> None:
+        """Run another process's request on this process's media server."""
+        reply: dict[str, Any] = {"id": message.get("id"), "ok": True}
+        try:
+            if message["op"] == "connect":
+                reply["sdp"] = await self._local.connect(
+                    str(message["room"]), str(message["party"]), str(message["sdp"])
+                )
+            elif message["op"] == "close":
+                await self._local.close_room(str(message["room"]))
+        except MediaError as exc:
+            reply = {
+                "id": message.get("id"),
+                "ok": False,
+                "error": {"code": exc.code, "message": str(exc)},
+            }
+        except Exception:
+            log.exception("room %s: a remote media request failed", message.get("room"))
+            reply = {
+                "id": message.get("id"),
+                "ok": False,
+                "error": {"code": "media_failed", "message": "media server error"},
+            }
+        await self._redis.publish(
+            self._inbox(str(message.get("reply_to"))), json.dumps(reply)
+        )
