@@ -113,6 +113,8 @@ async def serve(settings: Settings) -> None:
         f"  Book a time:    {base}/book",
         f"  Staff console:  {base}/staff",
         f"  Scheduler:      {base}/scheduler",
+        f"  Supervisors:    {base}/supervisor",
+        f"  Cases, figures: {base}/cases  {base}/stats",
         f"  Health check:   {base}/healthz",
     ]
     demo = app[RUNTIME].demo_accounts

@@ -1,5 +1,5 @@
-// The interpreter console: sign in, become available, answer offers, run the call
-// or the text chat.
+// The interpreter console: sign in, become available, answer offers (also with
+// Alt+A and Alt+X), run the call or the text chat, then write the wrap-up.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
 import { ChatPanel } from './chat.js';
@@ -16,6 +16,8 @@ import {
   titleCue,
 } from './i18n.js';
 import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
+import { formatTime } from './records_common.js';
+import { WrapupForm } from './wrapup.js';
 import {
   API,
   AWAY_REASON,
@@ -55,6 +57,11 @@ const ui = {
   remoteVideo: $('remote-video'),
   unmute: $('unmute'),
   hangUp: $('hang-up'),
+  links: $('staff-links'),
+  linksList: $('staff-links-list'),
+  wrapupSlot: $('wrapup-slot'),
+  wrapupPending: $('wrapup-pending'),
+  wrapupPendingList: $('wrapup-pending-list'),
 };
 const errors = new MessageArea($('error'));
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.INTERPRETER, events: STAFF, alert: $('chat-alert') });
@@ -63,6 +70,25 @@ const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 // The staff PC's clock may be off; past this much disagreement trust timeout_seconds.
 const MAX_CLOCK_SKEW_MS = 2000;
 const TAKING_CALLS = [STAFF_STATUS.AVAILABLE, STAFF_STATUS.OFFERED, STAFF_STATUS.IN_SESSION];
+
+/**
+ * Answer an offer from anywhere on the page. Alt+letter is free in Chrome, Edge
+ * and Firefox (Alt+D would take the address bar) and in screen readers (NVDA and
+ * JAWS use Insert or Caps Lock, VoiceOver Control+Option). Matched by the key's
+ * place (event.code), so a Korean layout or macOS's Option characters do not matter.
+ */
+const SHORTCUTS = Object.freeze({ KeyA: 'accept', KeyX: 'decline' });
+
+/** The other staff pages, by role; they open in a new tab, so the console stays on duty. */
+const STAFF_LINKS = Object.freeze({
+  supervisor: [
+    ['/supervisor', 'staff.nav.supervisor'],
+    ['/stats', 'staff.nav.stats'],
+    ['/cases', 'staff.nav.cases'],
+  ],
+  interpreter: [['/cases', 'staff.nav.cases']],
+  scheduler: [['/scheduler', 'staff.nav.scheduler']],
+});
 
 const state = {
   view: 'loading', // loading | login | connecting | idle | offer | call | ended
@@ -75,6 +101,7 @@ const state = {
   offerTimer: null,
   session: null, // the session_started notice of the session in progress
   call: null,
+  wrapup: null, // {form, session, endedAt}: the wrap-up of the last session, until the next offer
 };
 
 function setView(view) {
@@ -108,6 +135,7 @@ async function fetchMe() {
 
 function showLogin() {
   state.me = null;
+  renderLinks(null);
   clearMessage(ui.who);
   clearMessage(ui.status);
   clearMessage(ui.notice);
@@ -146,6 +174,9 @@ async function login(event) {
 async function logout() {
   endCall();
   hideOffer();
+  closeWrapup({ remember: false });
+  ui.wrapupPendingList.replaceChildren();
+  ui.wrapupPending.hidden = true;
   if (state.socket) {
     state.socket.disconnect();
     state.socket = null;
@@ -165,11 +196,37 @@ async function logout() {
 function enterConsole(me) {
   state.me = me;
   setMessage(ui.who, 'staff.signed_in_as', { name: me.display_name });
+  renderLinks(me.role);
   renderSkills();
   setView('connecting');
   setStatus('staff.status.connecting');
   renderPresence({ status: STAFF_STATUS.OFFLINE, reason: null });
   connect();
+}
+
+function renderLinks(role) {
+  const links = (role && STAFF_LINKS[role]) || [];
+  ui.linksList.replaceChildren(
+    ...links.map(([href, key]) => {
+      const name = document.createElement('span');
+      setMessage(name, key);
+      const arrow = document.createElement('span');
+      arrow.setAttribute('aria-hidden', 'true');
+      arrow.textContent = '↗';
+      const note = document.createElement('span');
+      note.className = 'visually-hidden';
+      setMessage(note, 'staff.nav.new_tab');
+      const link = document.createElement('a');
+      link.href = href;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      link.append(name, ' ', arrow, ' ', note);
+      const item = document.createElement('li');
+      item.append(link);
+      return item;
+    }),
+  );
+  ui.links.hidden = links.length === 0;
 }
 
 function renderSkills() {
@@ -309,6 +366,7 @@ function tickOffer() {
 
 function onOffer(offer) {
   hideOffer();
+  closeWrapup(); // the next citizen: an unsaved wrap-up is listed to finish later
   errors.clear();
   clearMessage(ui.notice);
   state.offer = offer;
@@ -387,6 +445,7 @@ async function answerOffer(eventName, accept) {
 
 async function onSessionStarted(notice) {
   hideOffer();
+  closeWrapup();
   endCall();
   errors.clear();
   state.session = notice;
@@ -437,6 +496,7 @@ function renderEnded() {
 }
 
 function showEnded(endedBy) {
+  const session = state.session;
   state.session = null;
   endCall();
   chat.close();
@@ -445,7 +505,51 @@ function showEnded(endedBy) {
   setMessage(ui.notice, `staff.ended_by.${endedBy}`);
   titleCue('staff.title_alert.ended');
   flash(ui.notice);
+  if (session) {
+    openWrapup(session);
+  }
   ui.available.focus(); // the next step: Available for calls (hang-up is gone)
+}
+
+// -- wrap-up --------------------------------------------------------------------
+
+/** The wrap-up form of the session that just ended, below the presence panel. */
+function openWrapup(session) {
+  closeWrapup();
+  const form = new WrapupForm(ui.wrapupSlot, { caseId: session.case_id });
+  state.wrapup = { form, session, endedAt: new Date().toISOString() };
+}
+
+/**
+ * Take the form away (the next offer came, or sign-out). An unsaved one is
+ * listed with a link to its case, where it can still be written.
+ */
+function closeWrapup({ remember = true } = {}) {
+  const wrapup = state.wrapup;
+  if (!wrapup) {
+    return;
+  }
+  state.wrapup = null;
+  if (remember && wrapup.form.root.dataset.saved !== 'true') {
+    listUnsaved(wrapup);
+  }
+  wrapup.form.destroy();
+}
+
+function listUnsaved({ session, endedAt }) {
+  const link = document.createElement('a');
+  link.href = `/cases#case=${session.case_id}`;
+  link.target = '_blank';
+  link.rel = 'noopener';
+  link.dataset.caseId = session.case_id;
+  setMessage(link, 'staff.wrapup_pending.item', {
+    ...sessionWhat(session),
+    time: formatTime(endedAt, undefined, { date: false }),
+  });
+  const item = document.createElement('li');
+  item.append(link);
+  ui.wrapupPendingList.append(item);
+  ui.wrapupPending.hidden = false;
 }
 
 function sessionWhat(notice) {
@@ -490,6 +594,23 @@ async function hangUp() {
   }
   if (state.session === session) {
     showEnded(PARTY.INTERPRETER);
+  }
+}
+
+// -- keyboard shortcuts ---------------------------------------------------------
+
+function onShortcut(event) {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) {
+    return; // AltGr (Ctrl+Alt) types letters on many layouts: leave it alone
+  }
+  const action = SHORTCUTS[event.code];
+  if (!action || !state.offer) {
+    return;
+  }
+  event.preventDefault();
+  const button = action === 'accept' ? ui.accept : ui.decline;
+  if (!event.repeat && !button.disabled) {
+    button.click();
   }
 }
 
@@ -557,6 +678,7 @@ async function main() {
   ui.accept.addEventListener('click', () => answerOffer(STAFF.emit.ACCEPT_OFFER, true));
   ui.decline.addEventListener('click', () => answerOffer(STAFF.emit.DECLINE_OFFER, false));
   ui.hangUp.addEventListener('click', hangUp);
+  document.addEventListener('keydown', onShortcut);
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
 
   const problem = webRtcProblem();
