@@ -47,7 +47,8 @@ QUIET_ARGS = (
     "--no-first-run",
 )
 # A synthetic camera and microphone: a moving test pattern and a beep.
-FAKE_MEDIA_ARGS = ("--use-fake-device-for-media-stream",)
+# A fake camera at 30 frames a second, like a real webcam (the default is 20).
+FAKE_MEDIA_ARGS = ("--use-fake-device-for-media-stream=fps=30",)
 # Answer every camera and microphone prompt with "allow".
 AUTO_ALLOW_ARGS = ("--use-fake-ui-for-media-stream",)
 

@@ -1,8 +1,10 @@
 // The citizen page: choose a service, turn on the camera (not for text chat), wait
-// in line, talk and chat, hang up.
+// in line, talk and chat, hang up, say how it went. For sign language the page
+// also advises on the citizen's own picture and warns when their video is jerky.
 
-import { Call, playVideo, wireUnmuteButton } from './call.js';
+import { Call, SendFrameRateWatch, playVideo, wireUnmuteButton } from './call.js';
 import { ChatPanel } from './chat.js';
+import { FeedbackForm } from './feedback.js';
 import {
   MessageArea,
   clearMessage,
@@ -24,9 +26,11 @@ import {
   LANGUAGE,
   NAMESPACE,
   PARTY,
+  SERVICE,
   emitWithAck,
   isChatOnly,
 } from './protocol.js';
+import { AdviceLine } from './quality.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -53,8 +57,12 @@ const ui = {
   reservationNote: $('reservation-note'),
   bookWhenClosed: $('book-when-closed'),
   bookWhenLong: $('book-when-long'),
+  quality: $('quality'),
+  smoothness: $('smoothness'),
+  feedback: $('feedback'),
 };
 const errors = new MessageArea($('error'));
+const pictureAdvice = new AdviceLine(ui.quality, ui.localVideo);
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 // The session's resume token: a reload (or a dropped connection) takes the session up again.
@@ -76,6 +84,10 @@ const state = {
   peerName: '',
   longWaitMinutes: 15, // from /api/services: offer booking when the wait is longer
   joinToken: null, // a reservation's join link token (from #join=), sent with the request
+  askedService: null, // the service of the request or session in progress
+  frameRate: null, // SendFrameRateWatch on the call's peer connection (sign language)
+  endedRoomId: null, // the session just ended: its session_ended may trail the hang-up ack
+  feedback: null, // the FeedbackForm of the session just ended
 };
 
 function setView(view) {
@@ -84,6 +96,7 @@ function setView(view) {
   for (const section of document.querySelectorAll('[data-view]')) {
     section.hidden = section.dataset.view !== view;
   }
+  renderQuality();
 }
 
 function setStatus(key, params) {
@@ -226,6 +239,54 @@ function renderCamera() {
   } else {
     clearMessage(ui.cameraNote);
   }
+  renderQuality();
+}
+
+// -- sign language: the citizen's own picture -------------------------------------
+
+/** Whether the service chosen, asked for or in session is sign-language video. */
+function signLanguageVideo() {
+  if (state.view === 'choose') {
+    return selectedService().service === SERVICE.SIGN_LANGUAGE;
+  }
+  return (state.view === 'waiting' || state.view === 'call') && state.askedService === SERVICE.SIGN_LANGUAGE;
+}
+
+/**
+ * Advice on the light, contrast and focus of the local preview, from the moment
+ * the camera is on until the session ends (or the camera stops, or another
+ * service is chosen).
+ */
+function renderQuality() {
+  pictureAdvice.run(Boolean(state.localStream) && signLanguageVideo());
+}
+
+/** Warn (without blocking anything) while the video sent is too jerky to sign. */
+function watchFrameRate(call) {
+  if (state.frameRate || !call.pc || state.askedService !== SERVICE.SIGN_LANGUAGE) {
+    return;
+  }
+  const watch = new SendFrameRateWatch(call.pc);
+  watch.addEventListener('change', ({ detail }) => {
+    if (detail.low) {
+      setMessage(ui.smoothness, 'video.framerate_low');
+      ui.smoothness.hidden = false;
+    } else {
+      ui.smoothness.hidden = true;
+      clearMessage(ui.smoothness);
+    }
+  });
+  state.frameRate = watch;
+  watch.start();
+}
+
+function stopWatchingFrameRate() {
+  if (state.frameRate) {
+    state.frameRate.stop();
+    state.frameRate = null;
+  }
+  ui.smoothness.hidden = true;
+  clearMessage(ui.smoothness);
 }
 
 async function startCamera() {
@@ -256,6 +317,7 @@ function cameraLost(stream) {
   if (state.localStream === stream) {
     state.localStream = null;
     ui.localVideo.srcObject = null;
+    stopWatchingFrameRate(); // no camera: nothing is sent, so nothing is jerky
     renderCamera();
   }
 }
@@ -304,6 +366,7 @@ async function ask(event) {
       showEnded('citizen.status.request_ended', `reason.${state.earlyEnd.reason}`);
     } else if (state.view === 'choose') {
       state.caseId = ack.case_id;
+      state.askedService = service;
       setView('waiting');
       setStatus(`citizen.status.waiting.${service}`);
       renderPosition(ack.position, ack.estimated_wait_seconds);
@@ -329,6 +392,7 @@ async function cancel() {
     await emitWithAck(state.socket, CITIZEN.emit.CANCEL, {});
     if (state.view === 'waiting') {
       state.caseId = null;
+      state.askedService = null;
       setView('choose');
       setStatus('citizen.status.cancelled');
     }
@@ -371,6 +435,7 @@ function onSessionStarted(notice) {
   }
   state.caseId = notice.case_id;
   state.roomId = notice.room_id;
+  state.askedService = notice.service;
   state.chatOnly = isChatOnly(notice.service);
   state.peerName = notice.peer.display_name;
   const name = state.peerName;
@@ -397,7 +462,10 @@ function onSessionStarted(notice) {
     unmuteButton: ui.unmute,
   });
   state.call = call;
-  call.addEventListener('connected', () => setStatus('citizen.status.in_call', { name }));
+  call.addEventListener('connected', () => {
+    setStatus('citizen.status.in_call', { name });
+    watchFrameRate(call);
+  });
   call.addEventListener('problem', ({ detail }) => errors.showError(detail));
   call.connect();
 }
@@ -420,15 +488,43 @@ function onPeerReconnected({ room_id: roomId }) {
 }
 
 function endCall() {
+  stopWatchingFrameRate();
   if (state.call) {
     state.call.close();
     state.call = null;
   }
 }
 
-function onSessionEnded({ room_id: roomId, ended_by: endedBy }) {
+function onSessionEnded(notice) {
+  const { room_id: roomId, ended_by: endedBy, feedback_token: feedbackToken } = notice;
   if (state.view === 'call' && state.roomId === roomId) {
     showEnded('citizen.status.ended', `citizen.ended_by.${endedBy}`);
+  }
+  // Also when the citizen's own hang-up ack came first and the page already shows the end.
+  if (state.view === 'ended' && state.endedRoomId === roomId && feedbackToken) {
+    askForFeedback(feedbackToken);
+  }
+}
+
+/** The satisfaction question (1-5 and a comment), once per session, in the ended view. */
+function askForFeedback(token) {
+  if (state.feedback) {
+    return;
+  }
+  state.feedback = new FeedbackForm(ui.feedback, {
+    token,
+    onDone: (how) => {
+      if (how === 'skipped') {
+        ui.again.focus(); // the form is gone: the focus must not be lost with it
+      }
+    },
+  });
+}
+
+function dropFeedback() {
+  if (state.feedback) {
+    state.feedback.destroy();
+    state.feedback = null;
   }
 }
 
@@ -470,8 +566,11 @@ function showEnded(statusKey, detailKey) {
   sessionStorage.removeItem(RESUME_KEY);
   endCall();
   chat.close(); // the transcript stays readable
+  dropFeedback();
+  state.endedRoomId = state.roomId;
   state.caseId = null;
   state.roomId = null;
+  state.askedService = null;
   setView('ended');
   setStatus(statusKey);
   setMessage(ui.endedDetail, detailKey);
@@ -482,6 +581,8 @@ function showEnded(statusKey, detailKey) {
 
 function startAgain() {
   errors.clear();
+  dropFeedback();
+  state.endedRoomId = null;
   chat.reset();
   clearMessage(ui.endedDetail);
   document.body.dataset.channel = 'video';

@@ -1,21 +1,29 @@
-// Picture checks on the citizen's own camera preview, before a session: light,
-// contrast and focus, measured in the browser twice a second with no server round trip.
+// Picture checks on the citizen's own camera preview, before and during a session:
+// light, contrast and focus, measured in the browser twice a second with no server
+// round trip.
 //
 // The measures and limits are the server's (rtc_server/quality.py): the same luma
 // (OpenCV's fixed-point BT.601), RMS contrast, variance of the 4-neighbour Laplacian
 // at the same 320 px width, and the same advice codes, each with a message
-// `quality.<code>`. Face and hands (`no_face`, `too_close`, `off_center`, `backlit`)
-// are judged on the server only, where OpenCV can find the face; this module never
-// reports them. The browser scales the frame with its own filter, so its sharpness
+// `quality.<code>`. Face and hands (`no_face`, `too_close`, `off_center`) are judged
+// on the server only, where OpenCV can find the face; this module never reports
+// them. Light from behind (`backlit`) the server judges on the face it found; here,
+// with no face detector, on the place a framed signer's face is (CENTRE_BOX, as a
+// camera's centre-weighted metering does), and only when the rest of the picture is
+// itself lit. The browser scales the frame with its own filter, so its sharpness
 // figure can differ a little from the server's on the same camera.
+//
+// AdviceLine shows the advice on a page, one line at a time, in the reader's language.
 
-/** Advice codes; the first four can come from this module, all from the server. */
+import { clearMessage, setMessage } from './i18n.js';
+
+/** Advice codes, most important first; the first five can come from this module. */
 export const QUALITY_ADVICE = Object.freeze({
   TOO_DARK: 'too_dark',
   TOO_BRIGHT: 'too_bright',
+  BACKLIT: 'backlit',
   LOW_CONTRAST: 'low_contrast',
   BLURRY: 'blurry',
-  BACKLIT: 'backlit', // server only
   NO_FACE: 'no_face', // server only
   TOO_CLOSE: 'too_close', // server only
   OFF_CENTER: 'off_center', // server only
@@ -26,9 +34,18 @@ export const QUALITY_THRESHOLDS = Object.freeze({
   tooDark: 60, // mean luma 0-255
   tooBright: 200, // mean luma 0-255
   clippedFraction: 0.25, // share of pixels at 250 or more
+  faceDark: 80, // mean luma of the face (here: of CENTRE_BOX) under which it is dark
+  backlitRatio: 1.8, // ... and the surround this many times brighter: light from behind
   lowContrast: 0.05, // RMS contrast: standard deviation of luma / 255
   blurry: 25, // variance of the Laplacian at ANALYSIS_WIDTH
 });
+
+/**
+ * Where the face of a signer framed from above the head to the waist falls, in
+ * fractions of the frame (ITU-T H-series Supplement 1; the face box is about 0.3
+ * of the height, its top a tenth down). Hair and clothes stay mostly outside it.
+ */
+export const CENTRE_BOX = Object.freeze({ left: 0.42, top: 0.1, right: 0.58, bottom: 0.4 });
 
 /** Frames are measured at this width, as on the server. */
 export const ANALYSIS_WIDTH = 320;
@@ -47,7 +64,8 @@ export function lumaOf(rgba) {
 }
 
 /**
- * Brightness, contrast, sharpness and clipped share of a grey frame.
+ * Brightness, contrast, sharpness and clipped share of a grey frame, and the mean
+ * luma inside CENTRE_BOX (`centre`) and outside it (`surround`).
  * @param {Uint8Array} gray luma, row by row
  * @param {number} width
  * @param {number} height
@@ -67,6 +85,17 @@ export function measureGray(gray, width, height) {
     if (v >= 250) clipped += 1;
   }
   const mean = sum / n;
+  const x0 = Math.floor(width * CENTRE_BOX.left);
+  const x1 = Math.max(x0 + 1, Math.ceil(width * CENTRE_BOX.right));
+  const y0 = Math.floor(height * CENTRE_BOX.top);
+  const y1 = Math.max(y0 + 1, Math.ceil(height * CENTRE_BOX.bottom));
+  let centreSum = 0;
+  for (let y = y0; y < y1; y += 1) {
+    for (let x = x0, i = y * width + x0; x < x1; x += 1, i += 1) {
+      centreSum += gray[i];
+    }
+  }
+  const centreCount = (x1 - x0) * (y1 - y0);
   const variance = Math.max(0, squares / n - mean * mean);
 
   // Laplacian [0 1 0; 1 -4 1; 0 1 0] with mirrored edges (OpenCV's BORDER_REFLECT_101).
@@ -91,14 +120,24 @@ export function measureGray(gray, width, height) {
     contrast: Math.sqrt(variance) / 255,
     sharpness: Math.max(0, lapSquares / n - lapMean * lapMean),
     clipped: clipped / n,
+    centre: centreSum / centreCount,
+    surround: n > centreCount ? (sum - centreSum) / (n - centreCount) : mean,
   };
 }
 
 /**
  * The advice the picture alone gives, most important first (empty: all good).
  * Contrast and focus are judged only once the light is right, as on the server.
+ * Backlit: the centre is dark and a lit surround (not itself too dark) is
+ * `backlitRatio` times brighter; a dark picture all over is simply too dark.
  */
 export function adviseOnPicture(m, limits = QUALITY_THRESHOLDS) {
+  const backlit =
+    typeof m.centre === 'number' &&
+    m.centre < limits.faceDark &&
+    m.surround >= limits.tooDark &&
+    m.surround >= limits.backlitRatio * m.centre;
+  if (backlit) return [QUALITY_ADVICE.BACKLIT];
   if (m.brightness < limits.tooDark) return [QUALITY_ADVICE.TOO_DARK];
   if (m.brightness > limits.tooBright || m.clipped > limits.clippedFraction) {
     return [QUALITY_ADVICE.TOO_BRIGHT];
@@ -181,5 +220,44 @@ export class PreviewQuality {
       this.reported = key;
       this.onChange(report);
     }
+  }
+}
+
+/**
+ * One line of advice under the preview (an element with role="status"): the most
+ * important advice, or `quality.ok` when all is well, in the page's language. It
+ * appears with the first settled report and is cleared when stopped.
+ */
+export class AdviceLine {
+  constructor(element, video, options = {}) {
+    this.element = element;
+    this.video = video;
+    this.options = options;
+    this.quality = null;
+  }
+
+  get running() {
+    return this.quality !== null;
+  }
+
+  /** Start sampling the video (`on`) or stop and clear the line. */
+  run(on) {
+    if (on && !this.quality) {
+      this.quality = new PreviewQuality(this.video, { ...this.options, onChange: (report) => this.render(report) });
+      this.quality.start();
+    } else if (!on && this.quality) {
+      this.quality.stop();
+      this.quality = null;
+      this.element.hidden = true;
+      delete this.element.dataset.advice;
+      clearMessage(this.element);
+    }
+  }
+
+  render({ advice }) {
+    const code = advice.length > 0 ? advice[0] : 'ok';
+    this.element.dataset.advice = code;
+    setMessage(this.element, `quality.${code}`);
+    this.element.hidden = false;
   }
 }
