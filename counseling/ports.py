@@ -151,6 +151,16 @@ class ReservationBook(Protocol):
         """Every interpreter account, by display name."""
         ...
 
+    async def set_feed_token(
+        self, staff_id: str, token_hash: str, now: datetime
+    ) -> None:
+        """Give the staff member a new calendar-feed link; the old one stops."""
+        ...
+
+    async def staff_for_feed(self, token_hash: str) -> str | None:
+        """Whose calendar feed this link opens, if anyone's."""
+        ...
+
 
 class CaseRecords(Protocol):
     """The record program: wrap-ups, satisfaction, search, statistics, export and

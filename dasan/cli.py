@@ -7,12 +7,14 @@ import asyncio
 import getpass
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from counseling.services import Skill
 from counseling.staff import StaffAccount, StaffRole
@@ -94,13 +96,34 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(add_staff(settings, args))
 
 
+# Paths that carry a secret (a calendar feed's link): logged without it.
+SECRET_IN_PATH = re.compile(r"^(/api/calendar/)[^/]+(\.ics)$")
+
+
+class AccessLog(AbstractAccessLogger):
+    """Method, path, status, size and time: no client address (a citizen's IP is
+    personal data), no query string, and no secret from a path."""
+
+    def log(
+        self, request: web.BaseRequest, response: web.StreamResponse, time: float
+    ) -> None:
+        path = SECRET_IN_PATH.sub(r"\1***\2", request.path)
+        self.logger.info(
+            '"%s %s" %s %s %.6fs',
+            request.method,
+            path,
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
 async def serve(settings: Settings) -> None:
     app = create_app(settings)
-    # No client addresses in the access log: a citizen's IP is personal data.
     runner = web.AppRunner(
         app,
         handle_signals=False,
-        access_log_format='"%r" %s %b %Tfs',
+        access_log_class=AccessLog,
         shutdown_timeout=10.0,
     )
     await runner.setup()

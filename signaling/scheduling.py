@@ -537,6 +537,37 @@ async def staff_feed(request: web.Request) -> web.Response:
     staff_id = request.match_info["staff_id"]
     if not (books(account) or staff_id == account.id):
         return refusal(403, "forbidden", "you may read only your own calendar", None)
+    return await _feed(request, staff_id)
+
+
+async def new_feed_link(request: web.Request) -> web.Response:
+    """A secret link for calendar apps (which cannot sign in); replaces the old."""
+    account = await signed_in(request)
+    staff_id = request.match_info["staff_id"]
+    if not (books(account) or staff_id == account.id):
+        return refusal(403, "forbidden", "you may link only your own calendar", None)
+    rt = runtime(request)
+    if staff_id not in {i.id for i in await rt.book.interpreters()}:
+        return refusal(404, "not_found", "no interpreter has this id", "staff_id")
+    token = new_join_token()
+    await rt.book.set_feed_token(staff_id, join_token_hash(token), rt.clock())
+    audit.info("staff %s made a new calendar feed link for %s", account.id, staff_id)
+    path = f"/api/calendar/{token}.ics"
+    return web.json_response(
+        {"url": f"{request.url.origin()}{path}", "path": path}, status=201
+    )
+
+
+async def subscribed_feed(request: web.Request) -> web.Response:
+    """The feed behind a secret link: no cookie, the link is the key."""
+    token = request.match_info["token"]
+    staff_id = await runtime(request).book.staff_for_feed(join_token_hash(token))
+    if staff_id is None:
+        return refusal(404, "not_found", "this calendar link is not valid", "token")
+    return await _feed(request, staff_id)
+
+
+async def _feed(request: web.Request, staff_id: str) -> web.Response:
     rt = runtime(request)
     known = {i.id: i for i in await rt.book.interpreters()}
     if staff_id not in known:
@@ -699,6 +730,8 @@ def add_scheduling_routes(app: web.Application, static_dir: Path) -> None:
         ("POST", f"{reservation}/join-link", new_join_link),
         ("GET", f"{reservation}/calendar.ics", reservation_ics),
         ("GET", f"/api/staff/{{staff_id:{ID}}}/calendar.ics", staff_feed),
+        ("POST", f"/api/staff/{{staff_id:{ID}}}/calendar-feed", new_feed_link),
+        ("GET", "/api/calendar/{token:[A-Za-z0-9_-]{40,64}}.ics", subscribed_feed),
         ("POST", "/api/shifts", post_shift),
         ("PUT", shift, put_shift),
         ("DELETE", shift, delete_shift),

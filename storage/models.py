@@ -261,3 +261,17 @@ class CaseErasureRow(Base):
     messages: Mapped[int] = mapped_column(Integer)
     summary: Mapped[bool]
     comment: Mapped[bool]
+
+
+class StaffCalendarFeedRow(Base):
+    """The secret link of one staff member's calendar feed (its hash only)."""
+
+    __tablename__ = "staff_calendar_feeds"
+
+    staff_id: Mapped[str] = mapped_column(
+        String(32),
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,7 @@ from storage.models import (
     ReservationRow,
     ShiftRow,
     StaffAccountRow,
+    StaffCalendarFeedRow,
 )
 from storage.types import require_aware
 
@@ -385,6 +386,33 @@ class SqlReservationBook:
         async with self._sessions.begin() as session:
             roster = await self._roster(session, start, end, tz_day=False)
         return free_slots(skill, roster, now, hours, count=count)
+
+    async def set_feed_token(
+        self, staff_id: str, token_hash: str, now: datetime
+    ) -> None:
+        require_aware(now=now)
+        async with self._sessions.begin() as session:
+            if await session.get(StaffAccountRow, staff_id) is None:
+                raise UnknownStaff(staff_id)
+            await session.execute(
+                delete(StaffCalendarFeedRow).where(
+                    StaffCalendarFeedRow.staff_id == staff_id
+                )
+            )
+            session.add(
+                StaffCalendarFeedRow(
+                    staff_id=staff_id, token_hash=token_hash, created_at=now
+                )
+            )
+
+    async def staff_for_feed(self, token_hash: str) -> str | None:
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(StaffCalendarFeedRow).where(
+                    StaffCalendarFeedRow.token_hash == token_hash
+                )
+            )
+            return None if row is None else row.staff_id
 
     async def interpreters(self) -> Sequence[Interpreter]:
         query = (

@@ -760,6 +760,41 @@ async def test_staff_calendar_feed_is_icalendar(
     ]
 
 
+async def test_calendar_apps_subscribe_to_a_secret_link(
+    dasan_server: TestServer, scheduler: aiohttp.ClientSession, kim: StaffAccount
+) -> None:
+    await add_shift(scheduler, kim.id, ahead(9, days=3), ahead(18, days=3))
+    new_link = f"/api/staff/{kim.id}/calendar-feed"
+    status, link = await call(scheduler, "POST", new_link)
+    assert status == 201, link
+    # A calendar app has no sign-in cookie: the link alone opens the feed.
+    async with aiohttp.ClientSession(base_url(dasan_server)) as app:
+        async with app.get(link["path"]) as response:
+            assert response.status == 200
+            assert response.content_type == "text/calendar"
+            feed = icalendar.Calendar.from_ical(await response.read())
+        assert [str(e["summary"]) for e in feed.walk("VEVENT")] == ["근무 / Shift"]
+        # A new link replaces the old one.
+        status, newer = await call(scheduler, "POST", new_link)
+        assert status == 201 and newer["path"] != link["path"]
+        async with app.get(link["path"]) as response:
+            assert response.status == 404
+        async with app.get(newer["path"]) as response:
+            assert response.status == 200
+        async with app.get(f"/api/calendar/{'A' * 43}.ics") as response:
+            assert response.status == 404
+            assert (await response.json())["error"]["field"] == "token"
+        # Signed out, nobody makes links; an interpreter only for themself.
+        async with app.post(new_link) as response:
+            assert response.status == 401
+    async with await signed_in(dasan_server, "interpreter.ksl") as other:
+        status, body = await call(other, "POST", new_link)
+        assert status == 403, body
+    nobody = f"/api/staff/{'f' * 32}/calendar-feed"
+    status, body = await call(scheduler, "POST", nobody)
+    assert status == 404, body
+
+
 # -- two processes on one PostgreSQL database ---------------------------------------
 
 PASSWORD = "reservations-race-password"
