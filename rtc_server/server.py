@@ -11,7 +11,7 @@ connection (recording), and ``decoded_video`` their pictures for analysis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
@@ -19,6 +19,7 @@ from rtc_server import aiortc_seams
 from rtc_server.decoding import DecodedVideo
 from rtc_server.errors import UnknownRoom
 from rtc_server.forwarding import EncodedForwarder, Forwarder
+from rtc_server.quality import QualityMonitor, QualityReport
 from rtc_server.room import MediaRoom, Roster
 from rtc_server.tracks import DeliveryStats, ForwardedTrack
 
@@ -37,6 +38,7 @@ class MediaServer:
         self._forwarder_factory = forwarder_factory
         self._stats_window = stats_window
         self._rooms: dict[str, MediaRoom] = {}
+        self._monitors: dict[str, list[tuple[QualityMonitor, DecodedVideo]]] = {}
 
     def _configuration(self) -> RTCConfiguration:
         # An explicit empty list: aiortc would otherwise add a public STUN server.
@@ -109,14 +111,41 @@ class MediaServer:
         ``QualityMonitor``); ``stop()`` it when done, decoding stops with it."""
         return self._room(room_id).decoded_video(party_id)
 
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        """Check a signer's picture (light, focus, face and hands in frame) twice
+        a second, off the event loop; ``on_advice`` gets the advice codes when
+        they settle on new ones. Stops when the room closes. The video is decoded
+        for this (VP8 needs every frame), which costs a few % of a core."""
+        video = self.decoded_video(room_id, party_id)
+
+        async def changed(report: QualityReport) -> None:
+            await on_advice([str(a) for a in report.advice])
+
+        monitor = QualityMonitor(changed)
+        monitor.watch(video)
+        self._monitors.setdefault(room_id, []).append((monitor, video))
+
+    async def _stop_monitors(self, room_id: str) -> None:
+        for monitor, video in self._monitors.pop(room_id, []):
+            await monitor.stop()
+            video.stop()
+
     def connection_state(self, room_id: str, party_id: str) -> str:
         return self._room(room_id).connection_state(party_id)
 
     async def close_room(self, room_id: str) -> None:
+        await self._stop_monitors(room_id)
         room = self._rooms.pop(room_id, None)
         if room is not None:
             await room.close()
 
     async def close(self) -> None:
+        for room_id in list(self._monitors):
+            await self._stop_monitors(room_id)
         rooms, self._rooms = list(self._rooms.values()), {}
         await asyncio.gather(*(room.close() for room in rooms))

@@ -49,6 +49,7 @@ from signaling.protocol import (
     PeerInfo,
     PeerReconnected,
     PeerReconnecting,
+    PictureAdvice,
     QueueFigures,
     QueuePosition,
     RequestEndedNotice,
@@ -57,6 +58,7 @@ from signaling.protocol import (
     SessionStartedNotice,
     StaffPresenceNotice,
     StaffStatusNotice,
+    VideoQualityNotice,
 )
 
 log = logging.getLogger(__name__)
@@ -617,6 +619,20 @@ class Desk:
         self._wake.set()
         self._dashboard_stale = True
 
+    def _watch_picture(self, session: Session) -> None:
+        """Tell a signer what to fix in their picture, as the server sees it."""
+
+        async def advise(codes: list[str]) -> None:
+            notice = VideoQualityNotice(
+                room_id=session.room_id, advice=[PictureAdvice(c) for c in codes]
+            )
+            await self._notifier.to_citizen(session.citizen_id, "video_quality", notice)
+
+        try:
+            self._media.watch_quality(session.room_id, session.citizen_id, advise)
+        except Exception:
+            log.exception("room %s: no picture checks", session.room_id)
+
     async def _invite_feedback(self, case_id: str) -> FeedbackInvite | None:
         """A one-time satisfaction token for the citizen; never blocks the end."""
         if self._records is None:
@@ -652,6 +668,8 @@ class Desk:
                 self._media.open_room(
                     session.room_id, (session.citizen_id, session.staff_id)
                 )
+                if session.skill.service is Service.SIGN_LANGUAGE:
+                    self._watch_picture(session)
             case SessionEnded(session, reason, by, at):
                 case = await self._case(session.case_id, touched)
                 case.end(reason, by, at)

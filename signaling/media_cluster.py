@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -32,6 +33,13 @@ class LocalRooms(Protocol):
     """This process's media server."""
 
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None: ...
+
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None: ...
 
     async def connect(self, room_id: str, party_id: str, offer_sdp: str) -> str: ...
 
@@ -61,6 +69,15 @@ class SingleProcessMedia:
 
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
         self._local.open_room(room_id, parties)
+
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        # Rooms are opened on this process, so their pictures are checked here.
+        self._local.watch_quality(room_id, party_id, on_advice)
 
     async def connect(
         self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
@@ -119,6 +136,15 @@ class ClusterMedia:
 
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
         self._local.open_room(room_id, parties)
+
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        # Rooms are opened on this process, so their pictures are checked here.
+        self._local.watch_quality(room_id, party_id, on_advice)
 
     async def connect(
         self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""

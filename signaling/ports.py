@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -68,6 +68,16 @@ class MediaRooms(Protocol):
     ) -> str: ...
 
     async def close_room(self, room_id: str, owner: str = "") -> None: ...
+
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        """Check a party's picture in a room of this process; ``on_advice``
+        gets the advice codes whenever they change."""
+        ...
 
 
 class Notifier(Protocol):

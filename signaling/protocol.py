@@ -258,6 +258,27 @@ class PeerReconnected(Payload):
     room_id: str = Field(pattern=ID_PATTERN)
 
 
+class PictureAdvice(StrEnum):
+    """What a signer should change in their picture (rtc_server.quality.Advice)."""
+
+    TOO_DARK = "too_dark"
+    TOO_BRIGHT = "too_bright"
+    BACKLIT = "backlit"
+    LOW_CONTRAST = "low_contrast"
+    BLURRY = "blurry"
+    NO_FACE = "no_face"
+    TOO_CLOSE = "too_close"
+    OFF_CENTER = "off_center"
+
+
+class VideoQualityNotice(Payload):
+    """Sign language: the server's check of the citizen's picture as it arrives
+    (face and hands in frame, light, focus); empty advice means all is well."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    advice: list[PictureAdvice] = Field(description="Most important first")
+
+
 class QueueFigures(Payload):
     service: Service
     language: Language
@@ -434,6 +455,13 @@ EVENTS: tuple[EventSpec, ...] = (
         _OUT,
         PeerReconnected,
         "The interpreter is back; their media resumes.",
+    ),
+    EventSpec(
+        _C,
+        "video_quality",
+        _OUT,
+        VideoQualityNotice,
+        "Sign language: what to change in your picture, when that changes.",
     ),
     EventSpec(
         _C,

@@ -375,3 +375,28 @@ async def test_supervisors_see_the_center_live_on_the_dashboard(
     finally:
         for party in (supervisor, interpreter, caller):
             await party.sio.disconnect()
+
+
+async def test_a_signer_hears_what_the_server_sees_in_their_picture(
+    dasan_server: TestServer,
+) -> None:
+    interpreter, _ = await staff(dasan_server, "interpreter.ksl")
+    caller = await citizen(dasan_server)
+    dark_camera = MediaPeer((2, 2, 2))  # a room with the lights off
+    staff_media = MediaPeer(BLUE)
+    try:
+        await interpreter.call("set_presence", {"status": "available"})
+        await caller.call("request", {"service": "sign_language"})
+        offer = await interpreter.next("offer")
+        await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
+        room_id = (await caller.next("session_started"))["room_id"]
+        await dark_camera.join(caller, room_id)
+        await staff_media.join(interpreter, room_id)
+        advice = await caller.next("video_quality")
+        assert advice["room_id"] == room_id
+        assert advice["advice"][0] == "too_dark"
+    finally:
+        for media in (dark_camera, staff_media):
+            await media.close()
+        for party in (interpreter, caller):
+            await party.sio.disconnect()

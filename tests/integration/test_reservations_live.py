@@ -3,7 +3,7 @@ ahead of the line, and a slot nobody joins becomes a no-show case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,14 @@ class _NoMedia:
         raise AssertionError("no session in this test")
 
     async def close_room(self, room_id: str, owner: str = "") -> None:
+        raise AssertionError("no session in this test")
+
+    def watch_quality(
+        self,
+        room_id: str,
+        party_id: str,
+        on_advice: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
         raise AssertionError("no session in this test")
 
 

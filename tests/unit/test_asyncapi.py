@@ -413,6 +413,13 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         False,
     ),
+    (
+        protocol.VideoQualityNotice,
+        {"room_id": ROOM, "advice": ["too_dark", "no_face"]},
+        True,
+    ),
+    (protocol.VideoQualityNotice, {"room_id": ROOM, "advice": []}, True),
+    (protocol.VideoQualityNotice, {"room_id": ROOM, "advice": ["sunny"]}, False),
     (protocol.ResumeSession, {"resume_token": ROOM}, True),
     (protocol.ResumeSession, {"resume_token": "short"}, False),
     (protocol.ResumeSession, {}, False),
@@ -505,3 +512,9 @@ def test_protocol_md_names_every_event_code_and_end_reason() -> None:
     names |= {reason.value for reason in EndReason}
     missing = sorted(name for name in names if f"`{name}`" not in text)
     assert not missing, f"docs/protocol.md does not mention {missing}"
+
+
+def test_picture_advice_on_the_wire_matches_the_media_server() -> None:
+    from rtc_server.quality import Advice
+
+    assert [a.value for a in protocol.PictureAdvice] == [a.value for a in Advice]

@@ -626,6 +626,11 @@ function connect() {
   socket.on(CITIZEN.on.SESSION_ENDED, onSessionEnded);
   socket.on(CITIZEN.on.PEER_RECONNECTING, onPeerReconnecting);
   socket.on(CITIZEN.on.PEER_RECONNECTED, onPeerReconnected);
+  socket.on(CITIZEN.on.VIDEO_QUALITY, ({ room_id: roomId, advice }) => {
+    if (state.roomId === roomId) {
+      pictureAdvice.setServerAdvice(advice);
+    }
+  });
 }
 
 // -- a reservation's join link (/#join=<token>) -------------------------------------

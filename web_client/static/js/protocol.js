@@ -26,6 +26,7 @@ export const CITIZEN = Object.freeze({
     PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
     PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
     CHAT_MESSAGE: 'chat_message', // ChatMessageNotice: {room_id, case_id, seq, sender, sender_name, text, at}
+    VIDEO_QUALITY: 'video_quality', // sign language: {room_id, advice: [code]}, the server's check of your picture
   }),
 });
 

@@ -234,6 +234,8 @@ export class AdviceLine {
     this.video = video;
     this.options = options;
     this.quality = null;
+    this.local = []; // what this page sees in its preview
+    this.server = []; // what the server sees arriving (face and hands too)
   }
 
   get running() {
@@ -248,13 +250,31 @@ export class AdviceLine {
     } else if (!on && this.quality) {
       this.quality.stop();
       this.quality = null;
+      this.local = [];
+      this.server = [];
       this.element.hidden = true;
       delete this.element.dataset.advice;
       clearMessage(this.element);
     }
   }
 
+  /** The server's advice (video_quality): shown when the preview itself looks fine. */
+  setServerAdvice(advice) {
+    this.server = advice;
+    if (this.quality) {
+      this.show();
+    }
+  }
+
   render({ advice }) {
+    this.local = advice;
+    this.show();
+  }
+
+  show() {
+    // The preview's own findings come first (they are seen sooner); the server
+    // adds what only it checks: whether the face and the signing space are in frame.
+    const advice = this.local.length > 0 ? this.local : this.server;
     const code = advice.length > 0 ? advice[0] : 'ok';
     this.element.dataset.advice = code;
     setMessage(this.element, `quality.${code}`);
