@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -69,6 +70,8 @@ ESTIMATE_STEP_SECONDS = 10.0
 # How often estimates are refreshed while nothing else happens.
 REFRESH_SECONDS = 15.0
 CLOSING_WARNING = timedelta(minutes=10)
+# Cases kept in memory after a command (a busy hour holds a few hundred open).
+STORED_CASES_KEPT = 2000
 
 
 def utc_now() -> datetime:
@@ -117,6 +120,10 @@ class Desk:
         records: CaseRecords | None = None,
     ) -> None:
         self._records = records
+        # Cases as this process last stored them, while no other process can
+        # have written them (see PoolStore.changes_elsewhere).
+        self._stored: OrderedDict[str, tuple[Case, int]] = OrderedDict()
+        self._seen_elsewhere = 0
         self._dashboard_stale = True
         self._reservations = reservations
         self._liveness = liveness
@@ -587,12 +594,19 @@ class Desk:
             if isinstance(event, OfferMade):
                 await self._announce(pool, event)
         touched: dict[str, Case] = {} if new_case is None else {new_case.id: new_case}
-        for event in events:
-            await self._record(event, touched)
-        if new_case is not None:
-            await self._cases.add(touched.pop(new_case.id))
-        for case in touched.values():
-            await self._cases.save(case)
+        try:
+            for event in events:
+                await self._record(event, touched)
+            if new_case is not None:
+                await self._cases.add(touched.pop(new_case.id))
+                self._remember(new_case)
+            for case in touched.values():
+                stored = self._stored.get(case.id)
+                await self._cases.save(case, None if stored is None else stored[1])
+                self._remember(case)
+        except BaseException:
+            self._stored.clear()  # what is in memory may not be what is stored
+            raise
         for event in events:
             if not isinstance(event, OfferMade):
                 await self._announce(pool, event)
@@ -647,8 +661,27 @@ class Desk:
             return None
         return invite
 
+    def _remember(self, case: Case) -> None:
+        """Keep the case as stored, for the next command on it (skips a read)."""
+        self._stored[case.id] = (case, len(case.events))
+        self._stored.move_to_end(case.id)
+        while len(self._stored) > STORED_CASES_KEPT:
+            self._stored.popitem(last=False)
+
     async def _case(self, case_id: str, touched: dict[str, Case]) -> Case:
-        case = touched.get(case_id) or await self._cases.get(case_id)
+        elsewhere = self._store.changes_elsewhere()
+        if elsewhere != self._seen_elsewhere:
+            self._stored.clear()  # another process may have written any case
+            self._seen_elsewhere = elsewhere
+        kept = self._stored.get(case_id)
+        if kept is not None and len(kept[0].events) != kept[1]:
+            kept = None  # changed in memory but not stored: read it again
+            del self._stored[case_id]
+        case = (
+            touched.get(case_id)
+            or (None if kept is None else kept[0])
+            or await self._cases.get(case_id)
+        )
         if case is None:
             raise LookupError(f"case {case_id} is not stored")
         touched[case_id] = case

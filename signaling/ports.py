@@ -20,6 +20,11 @@ class PoolStore(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Pool]: ...
 
+    def changes_elsewhere(self) -> int:
+        """A count that grows each time this process finds the pool changed by
+        another process (which may then have written cases too)."""
+        ...
+
     async def claim_once(self, name: str, ttl_seconds: float) -> bool:
         """True for the first caller, in any process, to claim ``name``; for
         things the whole cluster should do once (a warning to all staff)."""

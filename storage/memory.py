@@ -30,13 +30,15 @@ class MemoryCaseRepository:
             raise DuplicateKey("case", case.id)
         self._cases[case.id] = _copy(case)
 
-    async def save(self, case: Case) -> None:
+    async def save(self, case: Case, stored_events: int | None = None) -> None:
         """Write the case's fields and append the events not stored yet."""
         require_aware_case(case)
         stored = self._cases.get(case.id)
         kept = [] if stored is None else stored.events
         if len(case.events) < len(kept):
             raise StaleCase(case.id)
+        if stored_events is not None and (stored is None or stored_events != len(kept)):
+            raise StaleCase(case.id)  # as the SQL store: a position already taken
         self._cases[case.id] = replace(case, events=kept + case.events[len(kept) :])
 
     async def get(self, case_id: str) -> Case | None:

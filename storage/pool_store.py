@@ -27,6 +27,9 @@ class MemoryPoolStore:
         async with self._lock:
             yield self._pool
 
+    def changes_elsewhere(self) -> int:
+        return 0  # one process
+
     async def claim_once(self, name: str, ttl_seconds: float) -> bool:
         """True the first time ``name`` is claimed (until ``ttl_seconds`` pass)."""
         now = time.monotonic()
@@ -72,6 +75,7 @@ class RedisPoolStore:
         self._poll_seconds = poll_seconds
         self._local = asyncio.Lock()
         self._cached: tuple[int, str, Pool] | None = None
+        self._elsewhere = 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Pool]:
@@ -103,12 +107,16 @@ class RedisPoolStore:
         version = 0 if stored is None else int(stored)
         if self._cached is not None and self._cached[0] == version:
             return self._cached
+        self._elsewhere += 1
         raw = await self._redis.get(self._key)
         if raw is None:
             pool = Pool(self._rules)
             return version, json.dumps(dump(pool)), pool
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
         return version, text, load(json.loads(text), self._rules)
+
+    def changes_elsewhere(self) -> int:
+        return self._elsewhere
 
     async def claim_once(self, name: str, ttl_seconds: float) -> bool:
         """True for the one process that claims ``name`` first (for ``ttl_seconds``)."""

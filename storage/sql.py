@@ -42,6 +42,30 @@ def _write_case(row: CaseRow, case: Case) -> None:
     row.handle_seconds = case.handle_seconds
 
 
+def _case_values(case: Case) -> dict[str, object]:
+    """The columns ``_write_case`` sets, for an UPDATE statement."""
+    row = CaseRow(id=case.id)
+    _write_case(row, case)
+    return {
+        column: getattr(row, column)
+        for column in (
+            "service",
+            "language",
+            "channel",
+            "status",
+            "requested_at",
+            "offered_at",
+            "answered_at",
+            "ended_at",
+            "interpreter_id",
+            "end_reason",
+            "ended_by",
+            "wait_seconds",
+            "handle_seconds",
+        )
+    }
+
+
 def _event_row(case_id: str, seq: int, event: CaseEvent) -> CaseEventRow:
     return CaseEventRow(
         case_id=case_id,
@@ -93,9 +117,17 @@ class SqlCaseRepository:
         except IntegrityError:
             raise DuplicateKey("case", case.id) from None
 
-    async def save(self, case: Case) -> None:
-        """Write the case's fields and append the events not stored yet."""
+    async def save(self, case: Case, stored_events: int | None = None) -> None:
+        """Write the case's fields and append the events not stored yet.
+
+        With ``stored_events`` known, one UPDATE and the new rows; an event
+        position taken meanwhile fails the insert (StaleCase), as does a case
+        that is not stored.
+        """
         require_aware_case(case)
+        if stored_events is not None:
+            await self._append(case, stored_events)
+            return
         try:
             async with self._sessions.begin() as session:
                 row = await session.get(CaseRow, case.id, with_for_update=True)
@@ -114,6 +146,24 @@ class SqlCaseRepository:
                 )
         except IntegrityError:
             # Another writer inserted this case or these event positions first.
+            raise StaleCase(case.id) from None
+
+    async def _append(self, case: Case, stored: int) -> None:
+        if not 0 <= stored <= len(case.events):
+            raise StaleCase(case.id)
+        values = _case_values(case)
+        try:
+            async with self._sessions.begin() as session:
+                result = await session.execute(
+                    update(CaseRow).where(CaseRow.id == case.id).values(**values)
+                )
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    raise StaleCase(case.id)
+                session.add_all(
+                    _event_row(case.id, seq, case.events[seq])
+                    for seq in range(stored, len(case.events))
+                )
+        except IntegrityError:
             raise StaleCase(case.id) from None
 
     async def get(self, case_id: str) -> Case | None:

@@ -199,6 +199,31 @@ async def test_save_from_a_stale_copy_is_refused(stores: Stores) -> None:
     assert await stores.cases.get("case-1") == first
 
 
+async def test_a_save_that_knows_what_is_stored_appends_only_the_new_events(
+    stores: Stores,
+) -> None:
+    case = Case.open("case-1", KSL, T0)
+    await stores.cases.add(case)
+    case.offer("staff-1", at(5))
+    await stores.cases.save(case, stored_events=1)
+    case.answer("staff-1", at(10))
+    await stores.cases.save(case, stored_events=2)
+    assert await stores.cases.get("case-1") == case
+    # Another writer got there first: the same positions are taken.
+    rival = await stores.cases.get("case-1")
+    assert rival is not None
+    rival.end(EndReason.CONNECTION_LOST, Party.CITIZEN, at(11))
+    await stores.cases.save(rival, stored_events=3)
+    case.end(EndReason.COMPLETED, Party.INTERPRETER, at(12))
+    with pytest.raises(StaleCase):
+        await stores.cases.save(case, stored_events=3)
+    assert await stores.cases.get("case-1") == rival
+    # A case that was never stored cannot be appended to.
+    with pytest.raises(StaleCase):
+        await stores.cases.save(Case.open("case-2", KSL, T0), stored_events=1)
+    assert await stores.cases.get("case-2") is None
+
+
 async def test_stored_case_changes_only_on_save(stores: Stores) -> None:
     case = Case.open("case-1", KSL, T0)
     await stores.cases.add(case)
