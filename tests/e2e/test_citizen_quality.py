@@ -357,8 +357,14 @@ async def test_the_citizen_rates_the_session_by_keyboard_on_a_phone(
         await open_citizen(citizen, server_url)
         await turn_on_camera(citizen)
         await start_call(citizen, staff)
-        # The picture advice keeps running during the call.
-        await expect(citizen.locator("#quality")).to_have_text("Hình của bạn rất tốt.")
+        # The picture advice keeps running during the call, now with the
+        # server's check too: the fake camera films no face.
+        await expect(citizen.locator("#quality")).to_have_attribute(
+            "data-advice", "no_face"
+        )
+        await expect(citizen.locator("#quality")).to_have_text(
+            "Không thấy mặt bạn. Hãy nhìn thẳng vào camera."
+        )
 
         await staff.click("#hang-up")
         await expect(citizen.locator("body")).to_have_attribute("data-state", "ended")
