@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
@@ -51,6 +53,8 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 0
     """Erase the personal fields of cases older than this (0: keep forever)."""
+    recording_key: str | None = field(default=None, repr=False)
+    """AES-256 key for recordings at rest, base64 (none: recording is refused)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -108,8 +112,16 @@ class Settings:
             raise SettingsError(
                 "center_tz", self.center_tz, "not a time zone"
             ) from None
+        if self.recording_key is not None and len(_key_bytes(self.recording_key)) != 32:
+            raise SettingsError(
+                "recording_key", "***", "must be 32 bytes in base64 (44 characters)"
+            )
         if self.demo_password is not None and len(self.demo_password) < 8:
             raise SettingsError("demo_password", "***", "must be 8 characters or more")
+
+    def recording_key_bytes(self) -> bytes | None:
+        """The recording key as bytes, or None when recording is not configured."""
+        return None if self.recording_key is None else _key_bytes(self.recording_key)
 
     @property
     def exceptions_path(self) -> Path:
@@ -141,6 +153,13 @@ class Settings:
         settings = cls(**values)
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings
+
+
+def _key_bytes(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def _parse(name: str, kind: str, raw: str) -> Any:

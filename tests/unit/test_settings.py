@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,16 @@ def test_bad_values_name_the_key_and_value(environ: dict[str, str], named: str) 
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(environ)
     assert named in str(caught.value)
+
+
+def test_the_recording_key_is_32_bytes_of_base64_and_never_printed() -> None:
+    key = base64.b64encode(bytes(range(32))).decode()
+    settings = Settings.from_env({"DASAN_RECORDING_KEY": key})
+    assert settings.recording_key_bytes() == bytes(range(32))
+    assert key not in repr(settings)
+    assert Settings().recording_key_bytes() is None
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({"DASAN_RECORDING_KEY": bad})
+        assert caught.value.key == "recording_key"
+        assert bad not in str(caught.value)
