@@ -275,3 +275,49 @@ class StaffCalendarFeedRow(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+# -- recordings and the access audit (migration 0006) ---------------------------------
+
+RECORDING_STATUSES = ("recording", "closed", "recovered", "deleted")
+
+
+class RecordingRow(Base):
+    """One participant track's sealed file; ``path`` is relative to the data folder."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index(None, "case_id"),
+        Index(None, "status"),
+        CheckConstraint(
+            "status IN ('" + "', '".join(RECORDING_STATUSES) + "')", name="status"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    party_role: Mapped[str] = mapped_column(String(16))
+    party_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    codec: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(255), unique=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AccessAuditRow(Base):
+    """Who read, played, downloaded or was refused a recording, and from where."""
+
+    __tablename__ = "access_audit"
+    __table_args__ = (Index(None, "at"), Index(None, "case_id"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]
+    staff_id: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    recording_id: Mapped[str | None] = mapped_column(String(32))
+    client_address: Mapped[str | None] = mapped_column(String(64))
