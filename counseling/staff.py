@@ -28,6 +28,8 @@ class StaffAccount:
     role: StaffRole
     skills: frozenset[Skill]
     password_hash: str
+    departments: frozenset[str] = frozenset()
+    """Departments whose counselor this staff member can be (counselor queue)."""
 
     def __post_init__(self) -> None:
         if not USERNAME.match(self.username):

@@ -16,23 +16,33 @@ from aiohttp import web
 
 from counseling.ports import CaseRepository, ChatLog
 from dasan.demo import seed_demo, seed_demo_shifts
+from dasan.recordings import AppRecordings, recording_key
+from dasan.room_recording import room_recorders
 from dasan.settings import Settings
 from rtc_server.server import MediaServer
 from signaling.auth import Authenticator, Passwords
+from signaling.consent_desk import ConsentDesk
 from signaling.desk import Desk, utc_now
 from signaling.http import RUNTIME as HTTP_RUNTIME
 from signaling.http import HttpRuntime, add_routes
 from signaling.media_cluster import ClusterMedia, SingleProcessMedia
 from signaling.ports import PoolStore
+from signaling.recordings_http import (
+    RECORDINGS,
+    RecordingsRuntime,
+    add_recording_routes,
+)
 from signaling.records_http import RECORDS, RecordsRuntime, add_record_routes
 from signaling.retention import run_retention
+from signaling.room_sockets import CitizenRooms, GuestNamespace, StaffRooms
 from signaling.scheduling import SCHEDULING, SchedulingRuntime, add_scheduling_routes
-from signaling.sockets import CitizenNamespace, SocketNotifier, StaffNamespace
+from signaling.sockets import SocketNotifier
 from signaling.throttle import Throttle
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.liveness import MemoryLiveness, RedisLiveness
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
+from storage.recordings import SqlAccessAudit, SqlRecordings
 from storage.records import SqlCaseRecords
 from storage.reservations import SqlReservationBook
 from storage.sql import (
@@ -100,8 +110,10 @@ def create_app(settings: Settings) -> web.Application:
         rt = app[RUNTIME]
         return rt.desk, rt.auth
 
-    sio.register_namespace(CitizenNamespace(runtime))
-    sio.register_namespace(StaffNamespace(runtime))
+    # The namespaces with room management (signaling/room_sockets.py).
+    sio.register_namespace(CitizenRooms(runtime))
+    sio.register_namespace(StaffRooms(runtime))
+    sio.register_namespace(GuestNamespace(runtime))
     add_routes(
         app,
         static_dir=WEB_CLIENT / "static",
@@ -110,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     add_scheduling_routes(app, WEB_CLIENT / "static")
     add_record_routes(app, WEB_CLIENT / "static")
+    add_recording_routes(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         database = await open_database(database_url(settings))
@@ -148,9 +161,29 @@ def create_app(settings: Settings) -> web.Application:
             liveness=liveness,
             records=records,
         )
+        desk.rooms.departments = settings.departments
         interrupted = await desk.close_interrupted()
         if interrupted:
             log.warning("closed %d cases left open by the previous run", interrupted)
+        # Recordings: never stored in clear, so none without a key.
+        data_dir = settings.data_dir.resolve()
+        library = AppRecordings(
+            SqlRecordings(database),
+            SqlAccessAudit(database),
+            cases,
+            recording_key(settings.recording_key_bytes(), settings.demo, data_dir),
+            data_dir,
+            utc_now,
+        )
+        recovered = await library.recover()
+        if recovered:
+            log.warning("closed %d recordings left open by the previous run", recovered)
+        # Consent and recording, run by the process holding each room's media.
+        key = recording_key(settings.recording_key_bytes(), settings.demo, data_dir)
+        recorders = room_recorders(media_server, key, data_dir, SqlRecordings(database))
+        consent = ConsentDesk(desk, rooms, SocketNotifier(sio), recorders, utc_now)
+        desk.consent = consent
+        rooms.serve_consent(consent.handle)
         ttl = timedelta(hours=settings.session_ttl_hours)
         auth = Authenticator(
             staff, SqlLoginSessions(database), passwords, utc_now, ttl, Throttle()
@@ -184,11 +217,22 @@ def create_app(settings: Settings) -> web.Application:
         app[RECORDS] = RecordsRuntime(
             records, cases, auth, taxonomy.taxonomy, calendar.hours().tz, utc_now
         )
+        app[RECORDINGS] = RecordingsRuntime(
+            library, cases, auth, calendar.hours().tz, utc_now
+        )
         timers = asyncio.create_task(desk.run_timers(), name="offer-timers")
         beats = asyncio.create_task(desk.run_liveness(), name="liveness")
-        board = asyncio.create_task(desk.run_dashboard(), name="dashboard")
+        board = asyncio.create_task(
+            desk.run_dashboard(SocketNotifier(sio)), name="dashboard"
+        )
         retention = asyncio.create_task(
-            run_retention(records, utc_now, settings.retention_days), name="retention"
+            run_retention(
+                records,
+                utc_now,
+                settings.retention_days,
+                recordings=library.apply_retention,
+            ),
+            name="retention",
         )
         try:
             yield
@@ -197,6 +241,8 @@ def create_app(settings: Settings) -> web.Application:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await consent.close()
+            await library.close()
             await rooms.close()
             await media_server.close()
             await store.close()

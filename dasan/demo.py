@@ -32,9 +32,20 @@ DEMO_STAFF: tuple[tuple[str, str, StaffRole, frozenset[Skill]], ...] = (
         StaffRole.INTERPRETER,
         frozenset({Skill(Service.FOREIGN_LANGUAGE, Language.EN)}),
     ),
+    (
+        "counselor.welfare",
+        "Lee Bokji (welfare counselor)",
+        StaffRole.INTERPRETER,
+        frozenset(),
+    ),
     ("scheduler", "Demo scheduler", StaffRole.SCHEDULER, frozenset()),
     ("supervisor", "Demo supervisor", StaffRole.SUPERVISOR, frozenset()),
 )
+
+# Departments whose counselor a demo account can be (the counselor queue).
+DEMO_DEPARTMENTS: dict[str, frozenset[str]] = {
+    "counselor.welfare": frozenset({"welfare"}),
+}
 
 # Local working hours of the demo interpreters, every day.
 DEMO_SHIFTS: tuple[tuple[str, time, time], ...] = (
@@ -55,7 +66,15 @@ async def seed_demo(
         existing = await staff.by_username(username)
         if existing is None:
             await staff.add(
-                StaffAccount(new_id(), username, name, role, skills, password_hash)
+                StaffAccount(
+                    new_id(),
+                    username,
+                    name,
+                    role,
+                    skills,
+                    password_hash,
+                    DEMO_DEPARTMENTS.get(username, frozenset()),
+                )
             )
         else:
             await staff.set_password_hash(existing.id, password_hash)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from counseling.departments import DEFAULT_DEPARTMENTS, DEPARTMENT_NAME
 from interpreter_pool.pool import PoolRules
 
 
@@ -46,6 +47,8 @@ class Settings:
     session_ttl_hours: float = 12.0
     cookie_secure: bool = False
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
+    departments: tuple[str, ...] = DEFAULT_DEPARTMENTS
+    """Departments whose counselor an interpreter can bring into a session."""
     center_tz: str = "Asia/Seoul"
     hours_file: Path | None = None
     refuse_past_close: bool = True
@@ -116,6 +119,11 @@ class Settings:
             raise SettingsError(
                 "recording_key", "***", "must be 32 bytes in base64 (44 characters)"
             )
+        for department in self.departments:
+            if not DEPARTMENT_NAME.match(department):
+                raise SettingsError(
+                    "departments", department, "lowercase letters, digits, _"
+                )
         if self.demo_password is not None and len(self.demo_password) < 8:
             raise SettingsError("demo_password", "***", "must be 8 characters or more")
 

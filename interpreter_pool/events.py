@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from counseling.cases import EndReason, EventKind, Party
 from counseling.services import Skill
@@ -34,6 +35,9 @@ class AwayReason(StrEnum):
 SYSTEM_AWAY_REASONS = frozenset({AwayReason.NOT_READY, AwayReason.MISSED_OFFERS})
 
 
+JoinKind = Literal["counselor", "transfer"]
+
+
 @dataclass(frozen=True, slots=True)
 class Offer:
     id: str
@@ -42,6 +46,28 @@ class Offer:
     skill: Skill
     made_at: datetime
     expires_at: datetime
+    room_id: str | None = None
+    """Set when the offer is to join a session in progress (a join request)."""
+    purpose: JoinKind | None = None
+    department: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomParty:
+    """Someone in a session's room besides its citizen and its interpreter."""
+
+    party_id: str
+    role: Party
+    publishes: bool
+    audio_only: bool
+    joined_at: datetime
+    label: str = ""
+    connection: str = ""
+    """The connection that holds the place (a supervisor's tab); "" for any."""
+    resume_hash: str = ""
+    """A guest's resume token, hashed: a reload takes the place up again."""
+    grace_until: datetime | None = None
+    """Set while a guest's connection is gone: until when they may come back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +80,20 @@ class Session:
     started_at: datetime
     media_node: str = ""
     """The process whose media server holds the room ("" with one process)."""
+    parties: tuple[RoomParty, ...] = ()
+    """Everyone else in the room: counselors, guests, a supervisor, an
+    interpreter taking over."""
+    incoming: str | None = None
+    """The interpreter taking the session over, once they have joined."""
+
+    def party(self, party_id: str) -> RoomParty | None:
+        return next((p for p in self.parties if p.party_id == party_id), None)
+
+    def has(self, party_id: str) -> bool:
+        """Is ``party_id`` in the room, in any role."""
+        if party_id in (self.citizen_id, self.staff_id):
+            return True
+        return self.party(party_id) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +172,81 @@ class StaffStatusChanged:
     reason: AwayReason | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PartyJoined:
+    session: Session
+    party: RoomParty
+    invite_id: str | None = None
+
+
+LeaveReason = Literal["left", "removed", "transferred", "connection_lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyLeft:
+    """A party left a room that goes on; ``session`` is the room without them."""
+
+    session: Session
+    party: RoomParty
+    reason: LeaveReason
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartyReconnecting:
+    """A guest's connection dropped (a reload); the room keeps their place
+    until ``deadline``."""
+
+    session: Session
+    party: RoomParty
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartyReconnected:
+    """A guest came back with their resume token, on a new connection."""
+
+    session: Session
+    party: RoomParty
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTransferred:
+    """``session.staff_id`` took over from ``from_staff``, who left the room."""
+
+    session: Session
+    from_staff: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequested:
+    session: Session
+    kind: JoinKind
+    by: str
+    department: str | None
+    staff_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequestEnded:
+    """A counselor or transfer request ended unanswered."""
+
+    session: Session
+    kind: JoinKind
+    reason: Literal["declined_by_all", "session_ended"]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InviteCreated:
+    session: Session
+    invite_id: str
+    by: str
+    at: datetime
+
+
 PoolEvent = (
     OfferMade
     | OfferClosed
@@ -143,4 +258,12 @@ PoolEvent = (
     | CitizenReconnected
     | RequestEnded
     | StaffStatusChanged
+    | PartyJoined
+    | PartyLeft
+    | PartyReconnecting
+    | PartyReconnected
+    | SessionTransferred
+    | JoinRequested
+    | JoinRequestEnded
+    | InviteCreated
 )

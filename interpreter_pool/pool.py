@@ -39,6 +39,8 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.records import (
+    Invite,
+    JoinRequest,
     PoolRules,
     QueueEntry,
     StaffRecord,
@@ -46,12 +48,24 @@ from interpreter_pool.records import (
     new_id,
     pick_longest_idle,
 )
+from interpreter_pool.rooms import RoomCommands
 
 __all__ = ["Pool", "PoolRules", "QueueEntry", "new_id", "pick_longest_idle"]
 
 
-class Pool:
-    """Pairs waiting citizens with qualified staff, first come first served."""
+def _bucket(entry: QueueEntry, step: float) -> tuple[int, int | None]:
+    """What a waiting citizen was last told: their place, and their estimate
+    in ``step`` seconds."""
+    wait = entry.estimated_wait
+    return entry.position, None if wait is None else round(wait / step)
+
+
+class Pool(RoomCommands):
+    """Pairs waiting citizens with qualified staff, first come first served.
+
+    The commands on rooms of more than two (invites, counselors, transfers, a
+    supervisor listening in) are in ``RoomCommands``.
+    """
 
     def __init__(
         self, rules: PoolRules | None = None, make_id: Callable[[], str] = new_id
@@ -67,6 +81,12 @@ class Pool:
         self._citizen_grace: dict[str, datetime] = {}
         self._resume: dict[str, str] = {}
         self._citizen_links: dict[str, set[str]] = {}
+        # Grows with each round of queue changes: citizens told out of order
+        # (notices go out after the pool is let go) keep the newest.
+        self.queue_seq = 0
+        # Requests to join a running session, and guest invites by token hash.
+        self._joins: list[JoinRequest] = []
+        self._invites: dict[str, Invite] = {}
         self._times = HandleTimes(
             self.rules.default_handle.total_seconds(),
             self.rules.wrap_up.total_seconds(),
@@ -132,6 +152,11 @@ class Pool:
 
     def estimate_for_new(self, skill: Skill, now: datetime) -> float | None:
         """Seconds a request for ``skill`` made now would wait; None: nobody on duty."""
+        if not any(r.skill == skill for r in self._waiting) and any(
+            s.status is StaffStatus.AVAILABLE and skill in s.skills
+            for s in self._staff.values()
+        ):
+            return 0.0  # what the estimate below gives, without playing it
         waiting = sum(1 for r in self._waiting if r.skill == skill)
         turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
         starts = estimate_starts(self._free_in(skill, now), waiting + 1, turnaround)
@@ -139,19 +164,29 @@ class Pool:
 
     def queue_changes(self, now: datetime, step: float) -> list[QueueEntry]:
         """Entries whose position or estimate (in ``step`` seconds) changed since
-        they were last returned here: what waiting citizens should be told."""
+        they were last returned here: what waiting citizens should be told, as
+        round ``queue_seq``."""
         changed: list[QueueEntry] = []
         for request, entry in self._entries(now):
-            wait = entry.estimated_wait
-            bucket = (entry.position, None if wait is None else round(wait / step))
+            bucket = _bucket(entry, step)
             if request.told != bucket:
                 request.told = bucket
                 changed.append(entry)
+        if changed:
+            self.queue_seq += 1
         return changed
+
+    def needs_tick(self, now: datetime, step: float) -> bool:
+        """Whether ``tick`` or ``queue_changes`` would do anything now; reads
+        only, so a timer can ask a snapshot before it takes the lock."""
+        deadline = self.next_deadline()
+        if deadline is not None and deadline <= now:
+            return True
+        return any(r.told != _bucket(e, step) for r, e in self._entries(now))
 
     def session_of(self, party_id: str) -> Session | None:
         for session in self._sessions.values():
-            if party_id in (session.citizen_id, session.staff_id):
+            if session.has(party_id):
                 return session
         return None
 
@@ -167,6 +202,7 @@ class Pool:
         for staff in self._staff.values():
             moments += [m for m in (staff.wrap_up_until, staff.grace_until) if m]
         moments += self._citizen_grace.values()
+        moments += self._party_deadlines()
         return min(moments, default=None)
 
     # -- staff commands -----------------------------------------------------
@@ -178,8 +214,10 @@ class Pool:
         now: datetime,
         connection: str = "",
         name: str = "",
+        departments: frozenset[str] = frozenset(),
     ) -> list[PoolEvent]:
-        """A staff member opened a connection (a tab); new ones start away."""
+        """A staff member opened a connection (a tab); new ones start away.
+        ``departments``: whose counselor they can be (the counselor queue)."""
         staff = self._staff.get(staff_id)
         if staff is not None:
             staff.connections.add(connection)
@@ -195,6 +233,7 @@ class Pool:
             AwayReason.NOT_READY,
             name,
             {connection},
+            departments=departments,
         )
         return [self._changed(staff_id)]
 
@@ -208,7 +247,7 @@ class Pool:
         staff.connections.discard(connection)
         if staff.connections:
             return []
-        events: list[PoolEvent] = []
+        events: list[PoolEvent] = self._helper_gone(staff_id, now)
         if staff.room_id is not None:
             if self.rules.reconnect_grace > timedelta(0):
                 if staff.grace_until is None:
@@ -266,6 +305,8 @@ class Pool:
         """Start the session; ``media_node`` names the process that will hold
         its media room, so any process can reach it."""
         offer = self._require_offer(staff_id, offer_id)
+        if offer.room_id is not None:
+            return self._accept_join(staff_id, offer, now)
         request = self._request_by_case(offer.case_id)
         staff = self._staff[staff_id]
         del self._offers[offer_id]
@@ -322,6 +363,7 @@ class Pool:
                 events += self._end_session(
                     session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
                 )
+        events += self._lapse_party_graces(now)
         return events + self._settle(now) if events else events
 
     # -- citizen commands ---------------------------------------------------
@@ -449,7 +491,10 @@ class Pool:
     # -- either side --------------------------------------------------------
 
     def hang_up(self, party_id: str, room_id: str, now: datetime) -> list[PoolEvent]:
+        """The citizen or the interpreter ends the session; anyone else leaves."""
         session = self._sessions.get(room_id)
+        if session is not None and session.party(party_id) is not None:
+            return self.leave_room(party_id, room_id, now)
         if session is None or party_id not in (session.citizen_id, session.staff_id):
             raise NotInRoom(room_id, party_id)
         by = Party.CITIZEN if party_id == session.citizen_id else Party.INTERPRETER
@@ -574,7 +619,7 @@ class Pool:
         self, offer_id: str, kind: EventKind, now: datetime
     ) -> list[PoolEvent]:
         offer = self._offers.pop(offer_id)
-        request = self._request_by_case(offer.case_id)
+        request = self._holder(offer) or self._request_by_case(offer.case_id)
         request.offer_id = None
         if kind is EventKind.DECLINED:
             request.declined_by.add(offer.staff_id)
@@ -590,6 +635,7 @@ class Pool:
         self, room_id: str, reason: EndReason, by: Party, now: datetime
     ) -> list[PoolEvent]:
         session = self._sessions.pop(room_id)
+        extras = self._room_closed(session, now)
         self._citizen_grace.pop(session.citizen_id, None)
         self._citizen_links.pop(session.citizen_id, None)
         self._resume = {
@@ -598,7 +644,7 @@ class Pool:
         self._times.add_handle(
             session.skill, (now - session.started_at).total_seconds()
         )
-        events: list[PoolEvent] = [SessionEnded(session, reason, by, now)]
+        events: list[PoolEvent] = [SessionEnded(session, reason, by, now), *extras]
         staff = self._staff.get(session.staff_id)
         if staff is None or staff.room_id != room_id:
             return events
@@ -616,7 +662,9 @@ class Pool:
         return events
 
     def _settle(self, now: datetime) -> list[PoolEvent]:
-        return self._end_exhausted(now) + self._dispatch(now)
+        # Sessions in progress waiting for someone to join come first.
+        joins = self._end_exhausted_joins(now) + self._dispatch_joins(now)
+        return self._end_exhausted(now) + joins + self._dispatch(now)
 
     def _end_exhausted(self, now: datetime) -> list[PoolEvent]:
         """End requests that every qualified staff member signed in has declined."""

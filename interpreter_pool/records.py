@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from counseling.services import Skill
-from interpreter_pool.events import AwayReason, StaffStatus
+from interpreter_pool.events import AwayReason, JoinKind, StaffStatus
 
 
 def new_id() -> str:
@@ -71,6 +71,7 @@ class StaffRecord:
     wrap_up_until: datetime | None = None
     wrap_up_skill: Skill | None = None
     grace_until: datetime | None = None
+    departments: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -85,3 +86,33 @@ class WaitingRequest:
     told: tuple[int, int | None] | None = None
     preferred: str | None = None
     """The staff member reserved for this citizen: offered first when available."""
+
+
+@dataclass(slots=True)
+class JoinRequest:
+    """The interpreter of a session asks for someone to join it: a department's
+    counselor, or an interpreter to take over (``only``: that one)."""
+
+    room_id: str
+    case_id: str
+    kind: JoinKind
+    skill: Skill
+    asked_at: datetime
+    requested_by: str
+    department: str | None = None
+    only: str | None = None
+    declined_by: set[str] = field(default_factory=set)
+    offer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A single-use guest invite to a room; the pool keeps its token's hash."""
+
+    id: str
+    token_hash: str
+    room_id: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    used_by: str | None = None

@@ -7,11 +7,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from counseling.cases import Party
 from counseling.services import Skill
 from interpreter_pool.estimate import HandleTimes
-from interpreter_pool.events import AwayReason, Offer, Session, StaffStatus
+from interpreter_pool.events import AwayReason, Offer, RoomParty, Session, StaffStatus
 from interpreter_pool.pool import Pool
-from interpreter_pool.records import PoolRules, StaffRecord, WaitingRequest, new_id
+from interpreter_pool.records import (
+    Invite,
+    JoinRequest,
+    PoolRules,
+    StaffRecord,
+    WaitingRequest,
+    new_id,
+)
 
 VERSION = 1
 
@@ -53,6 +61,7 @@ def dump(pool: Pool) -> dict[str, Any]:
                 if s.wrap_up_skill is None
                 else str(s.wrap_up_skill),
                 "grace_until": _time(s.grace_until),
+                "departments": sorted(s.departments),
             }
             for sid, s in pool._staff.items()
         },
@@ -78,6 +87,9 @@ def dump(pool: Pool) -> dict[str, Any]:
                 "skill": str(o.skill),
                 "made_at": _time(o.made_at),
                 "expires_at": _time(o.expires_at),
+                "room_id": o.room_id,
+                "purpose": o.purpose,
+                "department": o.department,
             }
             for o in pool._offers.values()
         ],
@@ -90,14 +102,57 @@ def dump(pool: Pool) -> dict[str, Any]:
                 "skill": str(x.skill),
                 "started_at": _time(x.started_at),
                 "media_node": x.media_node,
+                "parties": [
+                    {
+                        "party_id": p.party_id,
+                        "role": p.role.value,
+                        "publishes": p.publishes,
+                        "audio_only": p.audio_only,
+                        "joined_at": _time(p.joined_at),
+                        "label": p.label,
+                        "connection": p.connection,
+                        "resume_hash": p.resume_hash,
+                        "grace_until": _time(p.grace_until),
+                    }
+                    for p in x.parties
+                ],
+                "incoming": x.incoming,
             }
             for x in pool._sessions.values()
         ],
         "citizen_grace": {c: _time(d) for c, d in pool._citizen_grace.items()},
         "resume": dict(pool._resume),
         "citizen_links": {c: sorted(v) for c, v in pool._citizen_links.items()},
+        "joins": [
+            {
+                "room_id": j.room_id,
+                "case_id": j.case_id,
+                "kind": j.kind,
+                "skill": str(j.skill),
+                "asked_at": _time(j.asked_at),
+                "requested_by": j.requested_by,
+                "department": j.department,
+                "only": j.only,
+                "declined_by": sorted(j.declined_by),
+                "offer_id": j.offer_id,
+            }
+            for j in pool._joins
+        ],
+        "invites": [
+            {
+                "id": i.id,
+                "token_hash": i.token_hash,
+                "room_id": i.room_id,
+                "created_by": i.created_by,
+                "created_at": _time(i.created_at),
+                "expires_at": _time(i.expires_at),
+                "used_by": i.used_by,
+            }
+            for i in pool._invites.values()
+        ],
         "handle": {str(k): list(v) for k, v in pool._times._handle.items()},
         "wrap_up": {str(k): list(v) for k, v in pool._times._wrap_up.items()},
+        "queue_seq": pool.queue_seq,
     }
 
 
@@ -125,6 +180,7 @@ def load(
             wrap_up_until=_parse(s["wrap_up_until"]),
             wrap_up_skill=_skill(s["wrap_up_skill"]),
             grace_until=_parse(s["grace_until"]),
+            departments=frozenset(s.get("departments", ())),
         )
     for r in data["waiting"]:
         pool._waiting.append(
@@ -148,6 +204,9 @@ def load(
             Skill.parse(o["skill"]),
             _at(o["made_at"]),
             _at(o["expires_at"]),
+            o.get("room_id"),
+            o.get("purpose"),
+            o.get("department"),
         )
         pool._offers[offer.id] = offer
     for x in data["sessions"]:
@@ -159,6 +218,21 @@ def load(
             Skill.parse(x["skill"]),
             _at(x["started_at"]),
             x.get("media_node", ""),
+            tuple(
+                RoomParty(
+                    p["party_id"],
+                    Party(p["role"]),
+                    p["publishes"],
+                    p["audio_only"],
+                    _at(p["joined_at"]),
+                    p["label"],
+                    p["connection"],
+                    p.get("resume_hash", ""),
+                    _parse(p.get("grace_until")),
+                )
+                for p in x.get("parties", ())
+            ),
+            x.get("incoming"),
         )
         pool._sessions[session.room_id] = session
     grace = data.get("citizen_grace", {})  # absent in state from before resumes
@@ -166,6 +240,32 @@ def load(
     pool._resume = dict(data.get("resume", {}))
     links = data.get("citizen_links", {})
     pool._citizen_links = {c: set(v) for c, v in links.items()}
+    pool.queue_seq = data.get("queue_seq", 0)
+    pool._joins = [
+        JoinRequest(
+            j["room_id"],
+            j["case_id"],
+            j["kind"],
+            Skill.parse(j["skill"]),
+            _at(j["asked_at"]),
+            j["requested_by"],
+            j["department"],
+            j["only"],
+            set(j["declined_by"]),
+            j["offer_id"],
+        )
+        for j in data.get("joins", ())
+    ]
+    for i in data.get("invites", ()):
+        pool._invites[i["token_hash"]] = Invite(
+            i["id"],
+            i["token_hash"],
+            i["room_id"],
+            i["created_by"],
+            _at(i["created_at"]),
+            _at(i["expires_at"]),
+            i["used_by"],
+        )
     times: HandleTimes = pool._times
     for key, values in data["handle"].items():
         times._handle[Skill.parse(key)] = deque(values, maxlen=times._keep)

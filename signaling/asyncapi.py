@@ -14,6 +14,7 @@ from signaling.auth import COOKIE_NAME
 from signaling.protocol import (
     CITIZEN_NAMESPACE,
     EVENTS,
+    GUEST_NAMESPACE,
     STAFF_NAMESPACE,
     ErrorAck,
     EventSpec,
@@ -23,7 +24,7 @@ from signaling.protocol import (
 ASYNCAPI_VERSION = "3.0.0"
 # Bump when the wire changes: minor for additions, major for anything a client
 # written against the previous version would trip over.
-PROTOCOL_VERSION = "0.1.0"
+PROTOCOL_VERSION = "0.2.0"
 REGENERATE = "python -m signaling.asyncapi > docs/asyncapi.yaml"
 
 SCHEMA_REF = "#/components/schemas/{model}"
@@ -77,6 +78,13 @@ CHANNELS: dict[str, tuple[str, str]] = {
         "A staff member may have several connections; they go offline when the "
         "last one closes, which withdraws an open offer (it moves to the next "
         "interpreter) and ends a running session as `connection_lost`.",
+    ),
+    GUEST_NAMESPACE: (
+        "Guest namespace",
+        "Third parties without an account (a hearing person with the citizen, "
+        "an official), in through a single-use invite link. Anonymous like "
+        "citizens; a guest sees the room (roles, labels, chat), never case data. "
+        "Closing the connection leaves the room; the session goes on.",
     ),
 }
 

@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from counseling.cases import Case, EndReason, Party
 from counseling.chat import ChatMessage, clean_text
@@ -40,18 +41,25 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.pool import Pool, QueueEntry, new_id
-from signaling.ports import Liveness, MediaRooms, Notifier, PoolStore
+from signaling.after_release import AfterRelease
+from signaling.dashboard import build_dashboard, presence_notice
+from signaling.parties import RoomParties, sender_name, sender_party, sender_role
+from signaling.ports import (
+    Liveness,
+    LocalSupervisors,
+    MediaRooms,
+    Notifier,
+    PoolStore,
+)
 from signaling.protocol import (
     ChatMessageNotice,
     DashboardNotice,
-    LiveSession,
     OfferClosedNotice,
     OfferNotice,
     PeerInfo,
     PeerReconnected,
     PeerReconnecting,
     PictureAdvice,
-    QueueFigures,
     QueuePosition,
     RequestEndedNotice,
     ServiceClosingNotice,
@@ -62,7 +70,11 @@ from signaling.protocol import (
     VideoQualityNotice,
 )
 
+if TYPE_CHECKING:
+    from signaling.consent_desk import ConsentDesk
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CITIZEN_LABEL = "Citizen"
 # Waiting citizens hear again when their estimate moves by this much.
@@ -130,7 +142,10 @@ class Desk:
         self._hours = hours
         self._refuse_past_close = refuse_past_close
         self._warned: set[tuple[Service, datetime]] = set()
-        self._store = store
+        # Queue notices wait for the command that made them to let go of the
+        # pool (they can be many); each carries its round, for stale ones.
+        self._queue_notices: list[tuple[str, QueuePosition]] = []
+        self._store: PoolStore = AfterRelease(store, self._send_queue_notices)
         self._cases = cases
         self._chat = chat
         self._media = media
@@ -139,6 +154,34 @@ class Desk:
         self._make_id = make_id
         self._wake = asyncio.Event()
         self._next_deadline: datetime | None = None
+        # Rooms of more than two: invites, counselors, transfers, listening in.
+        self.rooms = RoomParties(self, media, notifier, make_id)
+        # Consent and recording (signaling/consent_desk.py), set at start-up.
+        self.consent: ConsentDesk | None = None
+
+    async def run(
+        self, command: Callable[[Pool, datetime], tuple[T, list[PoolEvent]]]
+    ) -> T:
+        """Run a pool command under the lock, then record, store and announce
+        its events like every other command; returns what the command returns."""
+        async with self._store.transaction() as pool:
+            result, events = command(pool, self._now())
+            await self._apply(pool, events)
+            return result
+
+    async def note_case(self, case_id: str, note: Callable[[Case], None]) -> None:
+        """Add steps to a case outside a pool command (consent, recording),
+        under the same lock, so no command's save and this one cross."""
+        async with self._store.transaction():
+            case = await self._case(case_id, {})
+            kept = self._stored.get(case_id)
+            note(case)
+            try:
+                await self._cases.save(case, None if kept is None else kept[1])
+            except BaseException:
+                self._stored.clear()
+                raise
+            self._remember(case)
 
     async def close_interrupted(self) -> int:
         """End the cases a previous run left open; returns how many.
@@ -173,6 +216,7 @@ class Desk:
                     self._now(),
                     connection,
                     account.display_name,
+                    account.departments,
                 )
                 await self._apply(pool, events)
             presence = pool.presence(account.id)
@@ -183,6 +227,7 @@ class Desk:
     async def staff_disconnected(self, staff_id: str, connection: str) -> None:
         async with self._store.transaction() as pool:
             events = pool.staff_offline(staff_id, self._now(), connection)
+            events += pool.connection_gone(staff_id, connection, self._now())
             await self._apply(pool, events)
         if self._liveness is not None:
             await self._liveness.left("staff", staff_id, connection)
@@ -334,9 +379,11 @@ class Desk:
             session = pool.session_of(party_id)
         if session is None or session.room_id != room_id:
             raise NotInRoom(room_id, party_id)
-        return await self._media.connect(
+        answer = await self._media.connect(
             room_id, party_id, offer_sdp, owner=session.media_node
         )
+        await self.rooms.connected(session, party_id)
+        return answer
 
     async def send_chat(
         self, party_id: str, room_id: str, text: str
@@ -351,14 +398,13 @@ class Desk:
                 session.case_id,
                 seq,
                 self._now(),
-                Party.CITIZEN if by_citizen else Party.INTERPRETER,
+                sender_role(session, party_id),
                 None if by_citizen else party_id,
                 cleaned,
             )
             await self._chat.append(message)
             notice = self._chat_notice(pool, session, message)
-            await self._notifier.to_citizen(session.citizen_id, "chat_message", notice)
-            await self._notifier.to_staff(session.staff_id, "chat_message", notice)
+            await self.rooms.tell_chat(session, notice)
             return notice
 
     async def chat_history(
@@ -380,17 +426,13 @@ class Desk:
     def _chat_notice(
         pool: Pool, session: Session, message: ChatMessage
     ) -> ChatMessageNotice:
-        name = (
-            CITIZEN_LABEL
-            if message.sender is Party.CITIZEN
-            else pool.name_of(message.sender_id or "")
-        )
         return ChatMessageNotice(
             room_id=session.room_id,
             case_id=message.case_id,
             seq=message.seq,
             sender=message.sender,
-            sender_name=name,
+            sender_party=sender_party(session, message),
+            sender_name=sender_name(pool, session, message),
             text=message.text,
             at=message.at,
         )
@@ -398,6 +440,11 @@ class Desk:
     # -- time ---------------------------------------------------------------
 
     async def tick(self) -> None:
+        """Do what is due; without the lock when a snapshot shows nothing is."""
+        snapshot = await self._store.snapshot()
+        if not snapshot.needs_tick(self._now(), ESTIMATE_STEP_SECONDS):
+            self._next_deadline = snapshot.next_deadline()
+            return
         async with self._store.transaction() as pool:
             await self._apply(pool, pool.tick(self._now()))
 
@@ -420,48 +467,35 @@ class Desk:
                     log.exception("timer tick failed; trying again later")
 
     async def dashboard(self) -> DashboardNotice:
-        """What supervisors see: every queue, staff member and session now."""
-        async with self._store.transaction() as pool:
-            now = self._now()
-            return DashboardNotice(
-                at=now,
-                queues=[
-                    QueueFigures(
-                        service=skill.service,
-                        language=skill.language,
-                        waiting=count,
-                        longest_wait_seconds=max(0.0, (now - oldest).total_seconds()),
-                    )
-                    for skill, count, oldest in pool.queues()
-                ],
-                staff=[self._presence_notice(pool, p) for p in pool.everyone()],
-                sessions=[
-                    LiveSession(
-                        room_id=s.room_id,
-                        case_id=s.case_id,
-                        service=s.skill.service,
-                        language=s.skill.language,
-                        staff_id=s.staff_id,
-                        staff_name=pool.name_of(s.staff_id),
-                        started_at=s.started_at,
-                        reconnecting=pool.is_held(s),
-                    )
-                    for s in pool.sessions()
-                ],
-            )
+        """What supervisors see: every queue, staff member and session now.
 
-    async def run_dashboard(self, every_seconds: float = 1.0) -> None:
-        """Push the dashboard to supervisors after changes, at most once a
-        ``every_seconds``, and at least every 15 s (waits grow while queued)."""
-        quiet = 0.0
+        Read from a snapshot of the pool: it never waits for the lock."""
+        pool = await self._store.snapshot()
+        return build_dashboard(pool, self._now())
+
+    async def run_dashboard(
+        self, supervisors: LocalSupervisors, every_seconds: float = 1.0
+    ) -> None:
+        """Show the dashboard to the supervisors connected to this process after
+        the pool changed (in any process), at most once every ``every_seconds``,
+        and at least every 15 s (waits grow while queued). Nothing is built
+        while none is connected, and building never takes the lock."""
+        quiet, seen = 0.0, -1
         while True:
             await asyncio.sleep(every_seconds)
             quiet += every_seconds
-            if not self._dashboard_stale and quiet < REFRESH_SECONDS:
+            if not supervisors.supervisors_here():
+                seen = -1  # whoever connects is shown the dashboard at once
                 continue
-            self._dashboard_stale, quiet = False, 0.0
             try:
-                await self._notifier.to_supervisors("dashboard", await self.dashboard())
+                pool = await self._store.snapshot()
+                elsewhere = self._store.changes_elsewhere()
+                moved = self._dashboard_stale or elsewhere != seen
+                if not moved and quiet < REFRESH_SECONDS:
+                    continue
+                self._dashboard_stale, seen, quiet = False, elsewhere, 0.0
+                board = build_dashboard(pool, self._now())
+                await supervisors.to_supervisors_here("dashboard", board)
             except Exception:
                 log.exception("dashboard push failed; trying again later")
 
@@ -497,8 +531,10 @@ class Desk:
         hours = self._hours()
         hours.ensure_open(skill.service, now)
         closes_at = hours.next_close(skill.service, now)
+        if not self._refuse_past_close or closes_at is None:
+            return
         wait = pool.estimate_for_new(skill, now)
-        if not self._refuse_past_close or closes_at is None or wait is None:
+        if wait is None:
             return
         if now + timedelta(seconds=wait) >= closes_at:
             next_open = hours.next_open(skill.service, closes_at)
@@ -572,13 +608,7 @@ class Desk:
     def _presence_notice(
         pool: Pool, presence: StaffStatusChanged
     ) -> StaffPresenceNotice:
-        return StaffPresenceNotice(
-            staff_id=presence.staff_id,
-            display_name=pool.name_of(presence.staff_id),
-            status=presence.status,
-            reason=presence.reason,
-            since=presence.since,
-        )
+        return presence_notice(pool, presence)
 
     async def _apply(
         self, pool: Pool, events: list[PoolEvent], new_case: Case | None = None
@@ -619,19 +649,28 @@ class Desk:
         await self._tell_queue(pool)
 
     async def _tell_queue(self, pool: Pool) -> None:
+        """Note what waiting citizens are to be told; it goes out once the
+        command has let go of the pool (``_send_queue_notices``)."""
         for entry in pool.queue_changes(self._now(), ESTIMATE_STEP_SECONDS):
-            await self._notifier.to_citizen(
-                entry.citizen_id,
-                "queue_position",
-                QueuePosition(
-                    case_id=entry.case_id,
-                    position=entry.position,
-                    estimated_wait_seconds=entry.estimated_wait,
-                ),
+            notice = QueuePosition(
+                case_id=entry.case_id,
+                position=entry.position,
+                estimated_wait_seconds=entry.estimated_wait,
+                seq=pool.queue_seq,
             )
+            self._queue_notices.append((entry.citizen_id, notice))
         self._next_deadline = pool.next_deadline()
         self._wake.set()
         self._dashboard_stale = True
+
+    async def _send_queue_notices(self) -> None:
+        # Taken before the first await: what a later command notes is its own.
+        notices, self._queue_notices = self._queue_notices, []
+        for citizen_id, notice in notices:
+            try:
+                await self._notifier.to_citizen(citizen_id, "queue_position", notice)
+            except Exception:
+                log.exception("queue notice not sent; the next one will be")
 
     def _watch_picture(self, session: Session) -> None:
         """Tell a signer what to fix in their picture, as the server sees it."""
@@ -688,6 +727,8 @@ class Desk:
         return case
 
     async def _record(self, event: PoolEvent, touched: dict[str, Case]) -> None:
+        if await self.rooms.record(event, touched, self._case):
+            return
         match event:
             case OfferMade(offer):
                 case = await self._case(offer.case_id, touched)
@@ -718,6 +759,8 @@ class Desk:
                 return
 
     async def _announce(self, pool: Pool, event: PoolEvent) -> None:
+        if await self.rooms.announce(pool, event):
+            return
         n = self._notifier
         match event:
             case StaffStatusChanged():
@@ -751,6 +794,8 @@ class Desk:
                 await n.to_staff(
                     session.staff_id, "session_started", _started(session, citizen)
                 )
+                if self.consent is not None:
+                    await self.consent.session_started(session)
             case StaffConnectionLost(session, deadline):
                 await n.to_citizen(
                     session.citizen_id,
@@ -777,6 +822,8 @@ class Desk:
                     PeerReconnected(room_id=session.room_id),
                 )
             case SessionEnded(session, reason, by, _):
+                if self.consent is not None:
+                    await self.consent.session_ended(session)
                 await self._media.close_room(session.room_id, owner=session.media_node)
                 notice = SessionEndedNotice(
                     room_id=session.room_id,

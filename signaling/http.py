@@ -351,6 +351,7 @@ def add_routes(
     app.router.add_get("/", page(static_dir / "citizen.html"))
     app.router.add_get("/staff", page(static_dir / "staff.html"))
     app.router.add_get("/supervisor", page(static_dir / "supervisor.html"))
+    app.router.add_get("/guest", page(static_dir / "guest.html"))
     app.router.add_get(
         "/vendor/socket.io.min.js", page(vendor_dir / "socket.io.min.js")
     )

@@ -24,7 +24,13 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from interpreter_pool.pool import new_id
-from rtc_server.errors import MediaError, NegotiationFailed, UnknownRoom
+from rtc_server.errors import (
+    AlreadyInRoom,
+    MediaError,
+    NegotiationFailed,
+    RoomFull,
+    UnknownRoom,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +51,54 @@ class LocalRooms(Protocol):
 
     async def close_room(self, room_id: str) -> None: ...
 
+    def add_party(
+        self, room_id: str, party_id: str, publishes: bool = True
+    ) -> None: ...
+
+    async def remove_party(self, room_id: str, party_id: str) -> None: ...
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, publishes: bool | None = None
+    ) -> None: ...
+
+    def roster(self, room_id: str) -> dict[str, dict[str, dict[str, str]]]: ...
+
+
+Roster = dict[str, dict[str, dict[str, str]]]
+# Consent and recording of a room, run where the room lives (its recorder taps
+# the media there): ``signaling.consent_desk.ConsentDesk.handle``.
+ConsentHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def run_consent(
+    handler: ConsentHandler | None, room_id: str, message: dict[str, Any]
+) -> dict[str, Any]:
+    return {} if handler is None else await handler(room_id, message)
+
 
 def remote_error(room_id: str, code: str, message: str) -> MediaError:
     """The owning process's error, as the same kind of error here."""
     if code == "not_in_room":
         return UnknownRoom(room_id)
+    if code == "room_full":
+        return RoomFull(room_id, 0, "parties")
+    if code == "already_in_room":
+        return AlreadyInRoom(room_id, "")
     return NegotiationFailed(message)
+
+
+async def run_party_op(local: LocalRooms, message: dict[str, Any]) -> dict[str, Any]:
+    """Run a room-party request (add, remove, replace, roster) on ``local``."""
+    op, room = message["op"], str(message["room"])
+    if op == "add":
+        local.add_party(room, str(message["party"]), bool(message["publishes"]))
+    elif op == "remove":
+        await local.remove_party(room, str(message["party"]))
+    elif op == "replace":
+        await local.replace_party(room, str(message["old"]), str(message["new"]))
+    elif op == "roster":
+        return {"roster": local.roster(room)}
+    return {}
 
 
 class OwnerUnreachable(MediaError):
@@ -66,6 +114,15 @@ class SingleProcessMedia:
     def __init__(self, local: LocalRooms) -> None:
         self._local = local
         self.node = ""
+        self._consent: ConsentHandler | None = None
+
+    def serve_consent(self, handler: ConsentHandler) -> None:
+        self._consent = handler
+
+    async def consent_op(
+        self, room_id: str, message: dict[str, Any], owner: str = ""
+    ) -> dict[str, Any]:
+        return await run_consent(self._consent, room_id, message)
 
     def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
         self._local.open_room(room_id, parties)
@@ -86,6 +143,22 @@ class SingleProcessMedia:
 
     async def close_room(self, room_id: str, owner: str = "") -> None:
         await self._local.close_room(room_id)
+
+    async def add_party(
+        self, room_id: str, party_id: str, publishes: bool, owner: str = ""
+    ) -> None:
+        self._local.add_party(room_id, party_id, publishes)
+
+    async def remove_party(self, room_id: str, party_id: str, owner: str = "") -> None:
+        await self._local.remove_party(room_id, party_id)
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, owner: str = ""
+    ) -> None:
+        await self._local.replace_party(room_id, old, new)
+
+    async def roster(self, room_id: str, owner: str = "") -> Roster:
+        return self._local.roster(room_id)
 
     async def start(self) -> None:
         return None
@@ -114,6 +187,21 @@ class ClusterMedia:
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
         self._work: set[asyncio.Task[None]] = set()
+        self._consent: ConsentHandler | None = None
+
+    def serve_consent(self, handler: ConsentHandler) -> None:
+        self._consent = handler
+
+    async def consent_op(
+        self, room_id: str, message: dict[str, Any], owner: str = ""
+    ) -> dict[str, Any]:
+        """A consent step for a room, run by the process that holds it."""
+        if owner in ("", self.node):
+            return await run_consent(self._consent, room_id, message)
+        request = {"op": "consent", "room": room_id, "step": message}
+        reply = await self._ask(owner, request)
+        result: dict[str, Any] = reply.get("result", {})
+        return result
 
     def _inbox(self, node: str) -> str:
         return f"{self._prefix}:media:{node}"
@@ -154,6 +242,34 @@ class ClusterMedia:
         request = {"op": "connect", "room": room_id, "party": party_id}
         reply = await self._ask(owner, request | {"sdp": offer_sdp})
         return str(reply["sdp"])
+
+    async def add_party(
+        self, room_id: str, party_id: str, publishes: bool, owner: str = ""
+    ) -> None:
+        message = {"party": party_id, "publishes": publishes}
+        await self._party_op(owner, "add", room_id, message)
+
+    async def remove_party(self, room_id: str, party_id: str, owner: str = "") -> None:
+        await self._party_op(owner, "remove", room_id, {"party": party_id})
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, owner: str = ""
+    ) -> None:
+        await self._party_op(owner, "replace", room_id, {"old": old, "new": new})
+
+    async def roster(self, room_id: str, owner: str = "") -> Roster:
+        reply = await self._party_op(owner, "roster", room_id, {})
+        roster: Roster = reply.get("roster", {})
+        return roster
+
+    async def _party_op(
+        self, owner: str, op: str, room_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A room-party request, run here or by the room's owner."""
+        message = {"op": op, "room": room_id, **fields}
+        if owner in ("", self.node):
+            return await run_party_op(self._local, message)
+        return await self._ask(owner, message)
 
     async def close_room(self, room_id: str, owner: str = "") -> None:
         if owner in ("", self.node):
@@ -219,6 +335,12 @@ class ClusterMedia:
                 )
             elif message["op"] == "close":
                 await self._local.close_room(str(message["room"]))
+            elif message["op"] == "consent":
+                reply["result"] = await run_consent(
+                    self._consent, str(message["room"]), dict(message["step"])
+                )
+            else:
+                reply |= await run_party_op(self._local, message)
         except MediaError as exc:
             reply = {
                 "id": message.get("id"),

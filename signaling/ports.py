@@ -20,6 +20,12 @@ class PoolStore(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Pool]: ...
 
+    async def snapshot(self) -> Pool:
+        """The pool to read without waiting for the lock (a dashboard): recent,
+        maybe halfway through a command; never to change, nor to keep across
+        an await."""
+        ...
+
     def changes_elsewhere(self) -> int:
         """A count that grows each time this process finds the pool changed by
         another process (which may then have written cases too)."""
@@ -74,6 +80,28 @@ class MediaRooms(Protocol):
 
     async def close_room(self, room_id: str, owner: str = "") -> None: ...
 
+    async def add_party(
+        self, room_id: str, party_id: str, publishes: bool, owner: str = ""
+    ) -> None:
+        """Admit a party (``publishes=False``: a supervisor); they then connect."""
+        ...
+
+    async def remove_party(self, room_id: str, party_id: str, owner: str = "") -> None:
+        """The party leaves; everyone else's media goes on."""
+        ...
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, owner: str = ""
+    ) -> None:
+        """Warm transfer: ``new`` takes ``old``'s slots with every viewer."""
+        ...
+
+    async def roster(
+        self, room_id: str, owner: str = ""
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        """For each viewer: publisher -> kind -> mid of the slot carrying it."""
+        ...
+
     def watch_quality(
         self,
         room_id: str,
@@ -85,12 +113,23 @@ class MediaRooms(Protocol):
         ...
 
 
+class LocalSupervisors(Protocol):
+    """The supervisors connected to this process: each process shows its own
+    the dashboard, built from the shared pool."""
+
+    def supervisors_here(self) -> bool: ...
+
+    async def to_supervisors_here(self, event: str, payload: Payload) -> None: ...
+
+
 class Notifier(Protocol):
     async def to_citizen(
         self, citizen_id: str, event: str, payload: Payload
     ) -> None: ...
 
     async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None: ...
+
+    async def to_guest(self, guest_id: str, event: str, payload: Payload) -> None: ...
 
     async def to_supervisors(self, event: str, payload: Payload) -> None: ...
 

@@ -19,6 +19,7 @@ from interpreter_pool.events import AwayReason, StaffStatus
 
 CITIZEN_NAMESPACE = "/citizen"
 STAFF_NAMESPACE = "/staff"
+GUEST_NAMESPACE = "/guest"
 
 ID_PATTERN = r"^[0-9a-f]{32}$"
 MAX_SDP_LENGTH = 64_000
@@ -78,6 +79,10 @@ class ChatMessageNotice(Payload):
     case_id: str = Field(pattern=ID_PATTERN)
     seq: int = Field(ge=0, description="Order within the case's transcript")
     sender: Party
+    sender_party: str = Field(
+        pattern=ID_PATTERN,
+        description="The sender's roster party id in this room (yours: `you`)",
+    )
     sender_name: str
     text: str
     at: AwareDatetime
@@ -91,6 +96,11 @@ class ChatAck(Payload):
 class ChatHistoryAck(Payload):
     ok: Literal[True]
     messages: list[ChatMessageNotice]
+    you: str = Field(
+        pattern=ID_PATTERN,
+        description="Your own roster party id in this room: messages whose "
+        "sender_party is this are yours",
+    )
 
 
 class OfferRef(Payload):
@@ -173,6 +183,11 @@ class QueuePosition(Payload):
     position: int = Field(ge=1)
     estimated_wait_seconds: float | None = Field(
         description="Seconds until answered; null when nobody qualified is on duty"
+    )
+    seq: int = Field(
+        ge=0,
+        description="Grows with each round of queue notices; a notice with a "
+        "smaller seq than one already shown for the case is older: ignore it",
     )
 
 
@@ -315,6 +330,14 @@ class OfferNotice(Payload):
     language: Language
     expires_at: AwareDatetime = Field(description="When the offer lapses")
     timeout_seconds: float
+    purpose: Literal["session", "counselor", "transfer"] = Field(
+        default="session",
+        description=(
+            "session: a citizen waiting; counselor: join a session in progress "
+            "as a department's counselor; transfer: take a session over"
+        ),
+    )
+    department: str | None = Field(default=None, description="counselor offers")
 
 
 class OfferClosedNotice(Payload):
@@ -322,6 +345,207 @@ class OfferClosedNotice(Payload):
     reason: Literal[
         EventKind.DECLINED, EventKind.OFFER_EXPIRED, EventKind.OFFER_WITHDRAWN
     ]
+
+
+# -- rooms of more than two (signaling/parties.py) ----------------------------
+
+INVITE_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+
+
+class CreateInvite(Payload):
+    """The interpreter (or a supervisor) invites a guest: a single-use link."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    expires_in_minutes: int = Field(default=30, ge=1, le=240)
+
+
+class InviteAck(Payload):
+    ok: Literal[True]
+    invite: str = Field(
+        pattern=INVITE_PATTERN,
+        description="The invite token (shown once; the server keeps only its hash)",
+    )
+    url: str = Field(description="The guest page link: /guest?invite=<invite>")
+    expires_at: AwareDatetime
+
+
+class RequestCounselor(Payload):
+    """The interpreter asks for a counselor of a department to join the room."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    department: str = Field(pattern=DEPARTMENT_PATTERN)
+
+
+class TransferSession(Payload):
+    """Hand the session to another interpreter: a named one, or the queue."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    to_staff_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="The interpreter to offer it to; null: the longest idle one",
+    )
+
+
+class RemoveParty(Payload):
+    room_id: str = Field(pattern=ID_PATTERN)
+    party: str = Field(pattern=ID_PATTERN, description="A roster party id")
+
+
+class DepartmentsAck(Payload):
+    ok: Literal[True]
+    departments: list[str]
+
+
+class WatchAck(Payload):
+    ok: Literal[True]
+    session: SessionStartedNotice
+
+
+class GuestJoin(Payload):
+    """A guest opens their invite link and joins the room."""
+
+    invite: str = Field(pattern=INVITE_PATTERN)
+    audio_only: bool = Field(
+        default=False, description="No camera: the guest publishes audio only"
+    )
+
+
+class GuestJoinAck(Payload):
+    ok: Literal[True]
+    room_id: str = Field(pattern=ID_PATTERN)
+    party: str = Field(pattern=ID_PATTERN, description="Your own roster party id")
+    service: Service
+    language: Language
+    audio_only: bool
+    resume_token: str = Field(
+        pattern=INVITE_PATTERN,
+        description="Keep it for this tab (sessionStorage): after a reload or a "
+        "dropped connection, send it with resume within the reconnect grace "
+        "period to take your place up again",
+    )
+
+
+class GuestResume(Payload):
+    """A guest's new connection takes up their place in the room again."""
+
+    resume_token: str = Field(pattern=INVITE_PATTERN)
+
+
+class RosterMedia(Payload):
+    """Which slot (SDP mid) of YOUR peer connection carries this party."""
+
+    audio: str | None = None
+    video: str | None = None
+
+
+class RosterParty(Payload):
+    party: str = Field(
+        pattern=ID_PATTERN, description="Opaque, stable for this party in this room"
+    )
+    role: Party
+    label: str = Field(description="A staff member's name, else the role's label")
+    publishes: bool = Field(description="False for a supervisor listening in")
+    audio_only: bool
+    you: bool
+    media: RosterMedia
+    reconnecting: bool = Field(
+        default=False,
+        description="Their connection dropped; the room keeps their place "
+        "for the reconnect grace period",
+    )
+
+
+class RosterNotice(Payload):
+    """Who is in the room and which of your slots carries whom; sent to every
+    party on each join, leave, transfer and media connect."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    parties: list[RosterParty]
+    supervisor_present: bool
+
+
+class LeftRoomNotice(Payload):
+    """To a party who is no longer in the room while it goes on."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    reason: Literal["left", "removed", "transferred"]
+
+
+class GiveConsent(Payload):
+    """Your answer to the recording notice, at any time in the session: true
+    agrees; false declines, or takes back an earlier yes (recording stops)."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    consent: bool
+
+
+ConsentAnswer = Literal["asked", "given", "declined", "withdrawn"]
+RecordingStateName = Literal["off", "waiting", "recording", "paused", "stopped"]
+
+
+class ConsentRequestNotice(Payload):
+    """The recording notice: the session's audio and video are recorded,
+    encrypted, with the case, only while everyone in it agrees; a supervisor
+    listening in publishes nothing and is not recorded. Answer with give_consent."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    records: list[Literal["audio", "video"]]
+
+
+class ConsentParty(Payload):
+    party: str = Field(pattern=ID_PATTERN, description="A roster party id")
+    role: Party
+    consent: ConsentAnswer
+    you: bool
+
+
+class RecordingStateNotice(Payload):
+    """Whether the session is being recorded and who has agreed; to everyone
+    in the room on every change. ``reason``: why it is off."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    state: RecordingStateName
+    reason: Literal["recording_unavailable"] | None = None
+    parties: list[ConsentParty]
+
+
+class JoinRequestEndedNotice(Payload):
+    """To the interpreter: a counselor or transfer request ended unanswered."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    kind: Literal["counselor", "transfer"]
+    reason: Literal["declined_by_all", "session_ended"]
+
+
+class GuestChatMessage(Payload):
+    """A chat message as a guest sees it: no case id."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+    seq: int = Field(ge=0)
+    sender: Party
+    sender_party: str = Field(pattern=ID_PATTERN)
+    sender_name: str
+    text: str
+    at: AwareDatetime
+
+
+class GuestChatAck(Payload):
+    ok: Literal[True]
+    message: GuestChatMessage
+
+
+class GuestChatHistoryAck(Payload):
+    ok: Literal[True]
+    messages: list[GuestChatMessage]
+    you: str = Field(pattern=ID_PATTERN, description="Your own roster party id")
+
+
+class RoomClosedNotice(Payload):
+    """To a guest: the session ended."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
 
 
 class ErrorCode(StrEnum):
@@ -596,6 +820,211 @@ EVENTS: tuple[EventSpec, ...] = (
         "The citizen is back; their media resumes.",
     ),
     EventSpec(_S, "session_ended", _OUT, SessionEndedNotice, "The session ended."),
+    *(
+        EventSpec(
+            namespace,
+            "roster",
+            _OUT,
+            RosterNotice,
+            "Who is in the room (role, label, audio only) and which of your "
+            "slots (mids) carries whom; on every join, leave, transfer and connect.",
+        )
+        for namespace in (_C, _S, GUEST_NAMESPACE)
+    ),
+    *(
+        event
+        for namespace in (_C, _S, GUEST_NAMESPACE)
+        for event in (
+            EventSpec(
+                namespace,
+                "consent_request",
+                _OUT,
+                ConsentRequestNotice,
+                "The recording notice, when the session starts or you join: "
+                "answer with give_consent.",
+            ),
+            EventSpec(
+                namespace,
+                "give_consent",
+                _IN,
+                GiveConsent,
+                "Agree to the recording (true) or decline or withdraw (false), "
+                "at any time; a withdrawal stops the recording within a second.",
+                OkAck,
+                (*_BAD, "not_in_room"),
+            ),
+            EventSpec(
+                namespace,
+                "recording_state",
+                _OUT,
+                RecordingStateNotice,
+                "Recording off, waiting for consent, recording, paused (someone "
+                "new has not agreed) or stopped (someone withdrew); and who agreed.",
+            ),
+        )
+    ),
+    *(
+        EventSpec(
+            namespace,
+            name,
+            _IN,
+            payload,
+            f"{summary} Only the session's interpreter or a supervisor may; "
+            "anyone else gets not_allowed.",
+            ack,
+            (*_BAD, "not_in_room", "not_allowed", *errors),
+        )
+        for namespace in (_C, _S, GUEST_NAMESPACE)
+        for name, payload, ack, summary, errors in (
+            (
+                "create_invite",
+                CreateInvite,
+                InviteAck,
+                "Make a single-use guest invite link for the room.",
+                (),
+            ),
+            (
+                "request_counselor",
+                RequestCounselor,
+                OkAck,
+                "Offer a department's counselor a place in the room (offer, "
+                "accept, timeout as for interpreters).",
+                ("unknown_department", "join_pending", "room_full"),
+            ),
+            (
+                "transfer",
+                TransferSession,
+                OkAck,
+                "Hand the session to another interpreter: they join, then you leave.",
+                ("join_pending", "staff_unavailable", "room_full"),
+            ),
+            (
+                "remove_party",
+                RemoveParty,
+                OkAck,
+                "Take a guest, counselor or supervisor out of the room.",
+                ("unknown_party",),
+            ),
+        )
+    ),
+    EventSpec(
+        _S,
+        "departments",
+        _IN,
+        Empty,
+        "The departments whose counselor can be asked for.",
+        DepartmentsAck,
+        _BAD,
+    ),
+    EventSpec(
+        _S,
+        "watch_session",
+        _IN,
+        RoomRef,
+        "Supervisors: listen in on a session without publishing; every "
+        "participant's roster shows you. Then send rtc_offer; hang_up leaves.",
+        WatchAck,
+        (*_BAD, "not_in_room", "not_allowed", "already_in_room", "room_full"),
+    ),
+    EventSpec(
+        _S,
+        "left_room",
+        _OUT,
+        LeftRoomNotice,
+        "You are out of a room that goes on (removed, or handed over: wrap-up).",
+    ),
+    EventSpec(
+        _S,
+        "join_request_ended",
+        _OUT,
+        JoinRequestEndedNotice,
+        "Your counselor or transfer request ended without anyone accepting.",
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "join",
+        _IN,
+        GuestJoin,
+        "Join the room of an invite (single use); then send rtc_offer.",
+        GuestJoinAck,
+        (
+            *_BAD,
+            "invite_unknown",
+            "invite_expired",
+            "invite_used",
+            "room_full",
+            "already_in_room",
+        ),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "resume",
+        _IN,
+        GuestResume,
+        "After a reload or a dropped connection: take your place in the room up "
+        "again with the join ack's resume_token (within the reconnect grace "
+        "period); then send rtc_offer and chat_history again.",
+        GuestJoinAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "rtc_offer",
+        _IN,
+        RtcOffer,
+        "Send the SDP offer for your peer connection (audio only: no video "
+        "m-line of your own).",
+        RtcAnswer,
+        (*_BAD, "not_in_room", ErrorCode.MEDIA_FAILED.value),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "send_chat",
+        _IN,
+        SendChat,
+        "Write in the room's chat (up to 1,000 characters).",
+        GuestChatAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "chat_history",
+        _IN,
+        RoomRef,
+        "The room's chat so far.",
+        GuestChatHistoryAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "chat_message",
+        _OUT,
+        GuestChatMessage,
+        "A chat message in the room.",
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "leave",
+        _IN,
+        RoomRef,
+        "Leave the room; the others go on.",
+        OkAck,
+        (*_BAD, "not_in_room"),
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "left_room",
+        _OUT,
+        LeftRoomNotice,
+        "You were taken out of the room.",
+    ),
+    EventSpec(
+        GUEST_NAMESPACE,
+        "room_closed",
+        _OUT,
+        RoomClosedNotice,
+        "The session ended.",
+    ),
 )
 
 

@@ -21,8 +21,10 @@ from interpreter_pool.pool import new_id
 from rtc_server.errors import MediaError
 from signaling.auth import COOKIE_NAME, Authenticator
 from signaling.desk import Desk
+from signaling.parties import party_ref
 from signaling.protocol import (
     CITIZEN_NAMESPACE,
+    GUEST_NAMESPACE,
     STAFF_NAMESPACE,
     ChatAck,
     ChatHistoryAck,
@@ -126,6 +128,14 @@ class SocketNotifier:
             namespace=STAFF_NAMESPACE,
         )
 
+    async def to_guest(self, guest_id: str, event: str, payload: Payload) -> None:
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=guest_room(guest_id),
+            namespace=GUEST_NAMESPACE,
+        )
+
     async def to_service_staff(
         self, service: Service, event: str, payload: Payload
     ) -> None:
@@ -144,6 +154,21 @@ class SocketNotifier:
             namespace=STAFF_NAMESPACE,
         )
 
+    def supervisors_here(self) -> bool:
+        """Whether a supervisor is connected to this process."""
+        rooms = self._sio.manager.get_participants(STAFF_NAMESPACE, SUPERVISORS_ROOM)
+        return next(iter(rooms), None) is not None
+
+    async def to_supervisors_here(self, event: str, payload: Payload) -> None:
+        """To the supervisors connected to this process only."""
+        await self._sio.emit(
+            event,
+            payload.model_dump(mode="json"),
+            to=SUPERVISORS_ROOM,
+            namespace=STAFF_NAMESPACE,
+            ignore_queue=True,
+        )
+
 
 def citizen_room(citizen_id: str) -> str:
     return f"citizen:{citizen_id}"
@@ -151,6 +176,10 @@ def citizen_room(citizen_id: str) -> str:
 
 def staff_room(staff_id: str) -> str:
     return f"staff:{staff_id}"
+
+
+def guest_room(guest_id: str) -> str:
+    return f"guest:{guest_id}"
 
 
 def service_room(service: Service) -> str:
@@ -279,6 +308,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         async with self.session(sid) as session:
             session["staff_id"] = account.id
+            session["supervisor"] = account.role is StaffRole.SUPERVISOR
         await self.enter_room(sid, staff_room(account.id))
         for service in {skill.service for skill in account.skills}:
             await self.enter_room(sid, service_room(service))
@@ -381,7 +411,8 @@ async def send_chat(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack
 async def chat_history(namespace: str, desk: Desk, party_id: str, data: Any) -> Ack:
     async def run(p: RoomRef) -> Ack:
         messages = await desk.chat_history(party_id, p.room_id)
-        return ok(ChatHistoryAck(ok=True, messages=messages))
+        you = party_ref(p.room_id, party_id)
+        return ok(ChatHistoryAck(ok=True, messages=messages, you=you))
 
     return await guarded(namespace, "chat_history", data, run)
 

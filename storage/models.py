@@ -298,7 +298,7 @@ class RecordingRow(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
     party_role: Mapped[str] = mapped_column(String(16))
     party_id: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))  # audio, video, composite (0007)
     codec: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(String(255), unique=True)
     started_at: Mapped[datetime]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError, LockNotOwnedError
 
 from interpreter_pool.pool import Pool, PoolRules
 from interpreter_pool.state import dump, load
@@ -27,6 +29,9 @@ class MemoryPoolStore:
         async with self._lock:
             yield self._pool
 
+    async def snapshot(self) -> Pool:
+        return self._pool  # the live pool: read it before the next await
+
     def changes_elsewhere(self) -> int:
         return 0  # one process
 
@@ -43,18 +48,62 @@ class MemoryPoolStore:
         return None
 
 
+# Take the lock, unless another process has claimed the next turn; returns the
+# pool's version, or -1 (claiming the next turn when no one else holds it).
+# KEYS: lock, turn, version. ARGV: process, token, lock ms, turn ms.
+_ACQUIRE = """
+local turn = redis.call('get', KEYS[2])
+if turn and turn ~= ARGV[1] then return -1 end
+if redis.call('set', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if turn then redis.call('del', KEYS[2]) end
+  return tonumber(redis.call('get', KEYS[3]) or '0')
+end
+redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[4])
+return -1
+"""
+# Save (when changed) and let go, only while still holding the lock; returns
+# the version saved, or -1 when the lock had expired (nothing saved).
+# KEYS: lock, pool, version. ARGV: token, "1" when changed, pool.
+_SAVE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
+local version
+if ARGV[2] == '1' then
+  redis.call('set', KEYS[2], ARGV[3])
+  version = redis.call('incr', KEYS[3])
+else
+  version = tonumber(redis.call('get', KEYS[3]) or '0')
+end
+redis.call('del', KEYS[1])
+return version
+"""
+# Let go without saving. KEYS: lock. ARGV: token.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 class RedisPoolStore:
     """One pool shared by every process: a Redis lock around load, change, save.
 
     The lock expires after ``lock_seconds`` so a process that dies holding it
     does not stop the others for longer than that. Within a process, commands
     queue on a local lock first, so only one of them polls Redis for the shared
-    lock (every ``poll_seconds``) and they are served in order.
+    lock (every ``poll_seconds``) and they are served in order. Between
+    processes, turns alternate: a process that finds the lock taken claims the
+    next turn, and the holder's next command waits for it, so a busy process
+    cannot starve a quiet one. A claim lapses after ``turn_seconds`` (three
+    polls by default) unless its process polls again: a waiter that is gone,
+    or short of CPU, does not keep the lock idle.
 
     Each save bumps a version number beside the pool. A process keeps the pool it
     last saw, with that version, and loads the pool again only when another
     process has saved since: with one busy process, most commands skip the
-    load. A command that leaves the pool unchanged writes nothing.
+    load. A command that leaves the pool unchanged writes nothing. Taking the
+    lock reads the version, and saving lets go of the lock, in one round trip
+    each. Readers that need no lock (the supervisors' dashboard, the timers'
+    look at what is due) take a ``snapshot``: that copy, or the pool as last
+    saved when another process saved since.
     """
 
     def __init__(
@@ -65,14 +114,25 @@ class RedisPoolStore:
         lock_seconds: float = 30.0,
         wait_seconds: float = 15.0,
         poll_seconds: float = 0.002,
+        turn_seconds: float | None = None,
     ) -> None:
         self._redis: Redis = Redis.from_url(url)
         self._rules = rules
         self._key = key
         self._version_key = f"{key}:version"
-        self._lock_seconds = lock_seconds
+        self._lock_key = f"{key}:lock"
+        self._turn_key = f"{key}:turn"
+        self._lock_ms = int(lock_seconds * 1000)
+        # A few polls: a waiter that stops polling (gone, or starved of CPU)
+        # soon lets the lock's holder go on.
+        turn = 0.0001 if turn_seconds is None else turn_seconds
+        self._turn_ms = max(1, int(turn * 1000))
         self._wait_seconds = wait_seconds
         self._poll_seconds = poll_seconds
+        self._process = secrets.token_hex(8)
+        self._acquire_script = self._redis.register_script(_ACQUIRE)
+        self._save_script = self._redis.register_script(_SAVE)
+        self._release_script = self._redis.register_script(_RELEASE)
         self._local = asyncio.Lock()
         self._cached: tuple[int, str, Pool] | None = None
         self._elsewhere = 0
@@ -80,40 +140,77 @@ class RedisPoolStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Pool]:
         async with self._local:
-            lock = self._redis.lock(
-                f"{self._key}:lock",
-                timeout=self._lock_seconds,
-                blocking_timeout=self._wait_seconds,
-                sleep=self._poll_seconds,
-            )
-            async with lock:
-                version, raw, pool = await self._current()
-                try:
-                    yield pool
-                except BaseException:
-                    self._cached = None  # changed in memory, not saved: reload
-                    raise
+            token = secrets.token_hex(16)
+            version = await self._acquire(token)
+            saved = -1
+            try:
+                version, raw, pool = await self._current(version)
+                yield pool
                 after = json.dumps(dump(pool))
-                if after != raw:
-                    async with self._redis.pipeline(transaction=True) as pipe:
-                        pipe.set(self._key, after)
-                        pipe.incr(self._version_key)
-                        _, version = await pipe.execute()
-                self._cached = (int(version), after, pool)
+                changed = after != raw
+                save = self._save_script(
+                    keys=[self._lock_key, self._key, self._version_key],
+                    args=[token, "1" if changed else "0", after if changed else ""],
+                )
+                # Shielded: a cancelled command still saves and lets go.
+                saved = int(await asyncio.shield(save))
+            finally:
+                if saved < 0:
+                    self._cached = None  # changed in memory, not saved: reload
+                    release = self._release_script(keys=[self._lock_key], args=[token])
+                    await asyncio.shield(release)
+            if saved < 0:
+                raise LockNotOwnedError("the pool's lock expired before the save")
+            self._cached = (saved, after, pool)
 
-    async def _current(self) -> tuple[int, str, Pool]:
-        """The shared pool: this process's copy when no one saved since."""
-        stored = await self._redis.get(self._version_key)
-        version = 0 if stored is None else int(stored)
+    async def _acquire(self, token: str) -> int:
+        """Take the shared lock; returns the pool's version."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_seconds
+        keys = [self._lock_key, self._turn_key, self._version_key]
+        args: list[str | int] = [self._process, token, self._lock_ms, self._turn_ms]
+        while True:
+            version = int(await self._acquire_script(keys=keys, args=args))
+            if version >= 0:
+                return version
+            if loop.time() >= deadline:
+                raise LockError("the pool's lock stayed taken")
+            await asyncio.sleep(self._poll_seconds)
+
+    async def _current(self, version: int) -> tuple[int, str, Pool]:
+        """The shared pool at ``version``: this process's copy when no one
+        saved since."""
         if self._cached is not None and self._cached[0] == version:
             return self._cached
+        return await self._saved()
+
+    async def _saved(self) -> tuple[int, str, Pool]:
+        """The pool as last saved, with its version, read in one round trip."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(self._version_key)
+            pipe.get(self._key)
+            stored, raw = await pipe.execute()
         self._elsewhere += 1
-        raw = await self._redis.get(self._key)
+        version = 0 if stored is None else int(stored)
         if raw is None:
             pool = Pool(self._rules)
             return version, json.dumps(dump(pool)), pool
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
         return version, text, load(json.loads(text), self._rules)
+
+    async def snapshot(self) -> Pool:
+        """The pool to read without the lock; never to change, nor to hold
+        across an await. A command of this process may be halfway through it."""
+        stored = await self._redis.get(self._version_key)
+        version = 0 if stored is None else int(stored)
+        cached = self._cached
+        if cached is not None and cached[0] == version:
+            return cached[2]
+        saved = await self._saved()
+        cached = self._cached  # a command may have saved a newer one meanwhile
+        if cached is None or saved[0] > cached[0]:
+            self._cached = saved  # the next command can skip its load
+        return saved[2]
 
     def changes_elsewhere(self) -> int:
         return self._elsewhere
@@ -127,7 +224,9 @@ class RedisPoolStore:
 
     async def reset(self) -> None:
         """Forget the shared pool (tests, or a cold start of every process)."""
-        await self._redis.delete(self._key, self._version_key, f"{self._key}:lock")
+        await self._redis.delete(
+            self._key, self._version_key, self._lock_key, self._turn_key
+        )
         self._cached = None
 
     async def close(self) -> None:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
 from storage.errors import DuplicateKey, NotFound
-from storage.models import AccessAuditRow, RecordingRow
+from storage.models import AccessAuditRow, CaseErasureRow, RecordingRow
 from storage.types import require_aware
 
 
@@ -36,9 +36,12 @@ class AccessAction(StrEnum):
     DOWNLOAD = "download"
     REFUSED = "refused"
     DELETE = "delete"
+    COMPOSITE = "composite"  # a combined video was asked for
 
 
-KINDS = ("audio", "video")
+# A participant's audio or video track, or a whole session combined (one WebM
+# with every party side by side and all audio mixed).
+KINDS = ("audio", "video", "composite")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,9 @@ class Recording:
     def __post_init__(self) -> None:
         require_aware(started_at=self.started_at, ended_at=self.ended_at)
         if self.kind not in KINDS:
-            raise ValueError(f"a recording is audio or video, not {self.kind!r}")
+            raise ValueError(
+                f"a recording is audio or video (or composite), not {self.kind!r}"
+            )
         if self.path.startswith("/") or ".." in self.path.split("/"):
             raise ValueError("a recording's path is relative to the data folder")
         if self.bytes < 0:
@@ -208,6 +213,23 @@ class SqlRecordings:
                 raise NotFound("recording", recording_id)
             return _recording(row)
 
+    async def of_erased_cases(self, limit: int = 500) -> Sequence[Recording]:
+        """Files still kept of cases whose personal fields retention erased."""
+        erased = exists().where(CaseErasureRow.case_id == RecordingRow.case_id)
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(RecordingRow)
+                .where(
+                    erased,
+                    RecordingRow.status.in_(
+                        (RecordingStatus.CLOSED.value, RecordingStatus.RECOVERED.value)
+                    ),
+                )
+                .order_by(RecordingRow.started_at, RecordingRow.id)
+                .limit(limit)
+            )
+            return [_recording(r) for r in rows]
+
     async def unfinished(self) -> Sequence[Recording]:
         async with self._sessions.begin() as session:
             rows = await session.scalars(
@@ -218,13 +240,18 @@ class SqlRecordings:
             return [_recording(r) for r in rows]
 
     async def recover(
-        self, inspect: Callable[[str], Awaitable[FileState]]
+        self,
+        inspect: Callable[[str], Awaitable[FileState]],
+        only: Callable[[Recording], Awaitable[bool]] | None = None,
     ) -> list[Recording]:
         """Close every row left ``recording`` by a crash (at start-up, before
         anything records): ``inspect(path)`` closes the file and says when its
-        last chunk was sealed. Returns the recovered recordings."""
+        last chunk was sealed. ``only`` picks the rows to close (with several
+        processes: those whose case has ended). Returns the recovered recordings."""
         recovered = []
         for recording in await self.unfinished():
+            if only is not None and not await only(recording):
+                continue
             last_sealed, size = await inspect(recording.path)
             recovered.append(
                 await self._end(

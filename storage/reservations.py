@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from counseling.departments import parse_skills
 from counseling.hours import ServiceHours
 from counseling.reservations import (
     HISTORY,
@@ -135,9 +136,7 @@ class SqlReservationBook:
                 StaffAccountRow.role == StaffRole.INTERPRETER.value
             )
         )
-        interpreters = {
-            row.id: frozenset(Skill.parse(s) for s in row.skills) for row in staff
-        }
+        interpreters = {row.id: parse_skills(row.skills)[0] for row in staff}
         shifts = await session.scalars(
             select(ShiftRow).where(ShiftRow.start_at < end, ShiftRow.end_at > start)
         )
@@ -425,7 +424,7 @@ class SqlReservationBook:
                 Interpreter(
                     row.id,
                     row.display_name,
-                    frozenset(Skill.parse(s) for s in row.skills),
+                    parse_skills(row.skills)[0],
                 )
                 for row in await session.scalars(query)
             ]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from counseling.cases import Case, CaseEvent, CaseStatus, EndReason, EventKind, Party
 from counseling.chat import ChatMessage
+from counseling.departments import parse_skills, skill_texts
 from counseling.services import Language, Service, Skill
 from counseling.staff import LoginSession, StaffAccount, StaffRole
 from storage.database import Database
@@ -204,13 +205,15 @@ async def _count_events(session: AsyncSession, case_id: str) -> int:
 
 
 def _read_account(row: StaffAccountRow) -> StaffAccount:
+    skills, departments = parse_skills(row.skills)
     return StaffAccount(
         id=row.id,
         username=row.username,
         display_name=row.display_name,
         role=StaffRole(row.role),
-        skills=frozenset(Skill.parse(text) for text in row.skills),
+        skills=skills,
         password_hash=row.password_hash,
+        departments=departments,
     )
 
 
@@ -240,7 +243,7 @@ class SqlStaffDirectory:
                         username=account.username,
                         display_name=account.display_name,
                         role=account.role.value,
-                        skills=sorted(str(skill) for skill in account.skills),
+                        skills=skill_texts(account.skills, account.departments),
                         password_hash=account.password_hash,
                     )
                 )

@@ -35,6 +35,9 @@ class Recorder:
     async def to_staff(self, staff_id: str, event: str, payload: Any) -> None:
         return None
 
+    async def to_guest(self, guest_id: str, event: str, payload: Any) -> None:
+        return None
+
     async def to_supervisors(self, event: str, payload: Any) -> None:
         return None
 

@@ -58,6 +58,8 @@ async def test_waiting_citizens_see_their_place_and_wait_move(
         await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
         moved = await second.next_matching("queue_position", "position", 1)
         assert moved["case_id"] == b["case_id"]
+        # Notices go out after the pool is let go; their rounds only grow.
+        assert moved["seq"] > update["seq"]
     finally:
         for party in (first, second, interpreter):
             await party.sio.disconnect()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from redis.exceptions import LockNotOwnedError
 
 from counseling.services import Language, Service, Skill
 from interpreter_pool.events import StaffStatus
@@ -141,3 +142,106 @@ async def test_of_many_processes_one_claims_a_name() -> None:
         await stores[0].reset()
         for s in stores:
             await s.close()
+
+
+async def test_a_snapshot_shows_the_pool_without_the_lock(store: PoolStore) -> None:
+    async with store.transaction() as pool:
+        pool.request("c1", "case-1", KSL, NOW)
+    entered, leave = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.transaction():
+            entered.set()
+            await leave.wait()
+
+    task = asyncio.create_task(holder())
+    try:
+        await asyncio.wait_for(entered.wait(), 10)
+        snapshot = await asyncio.wait_for(store.snapshot(), 10)
+        assert snapshot.position("c1") == 1
+    finally:
+        leave.set()
+        await task
+
+
+async def test_a_snapshot_sees_what_another_process_saved() -> None:
+    key = f"test-{secrets.token_hex(6)}"
+    first, second = (
+        RedisPoolStore(REDIS_URL, key=key),
+        RedisPoolStore(REDIS_URL, key=key),
+    )
+    try:
+        async with second.transaction() as pool:  # second holds a copy now
+            pass
+        async with first.transaction() as pool:
+            pool.request("c1", "case-1", KSL, NOW)
+        seen = second.changes_elsewhere()
+        assert (await second.snapshot()).position("c1") == 1
+        # Counted as a change by another process (the desk's stored cases go).
+        assert second.changes_elsewhere() > seen
+        async with second.transaction() as pool:
+            pool.request("c2", "case-2", KSL, NOW)
+        async with first.transaction() as pool:
+            assert [e.citizen_id for e in pool.queue(NOW)] == ["c1", "c2"]
+    finally:
+        await first.reset()
+        await first.close()
+        await second.close()
+
+
+async def test_a_busy_process_lets_a_waiting_one_have_the_next_turn() -> None:
+    key = f"test-{secrets.token_hex(6)}"
+    busy = RedisPoolStore(REDIS_URL, key=key, turn_seconds=10)
+    # Polling seldom, the quiet one would rarely find the lock free.
+    quiet = RedisPoolStore(REDIS_URL, key=key, poll_seconds=0.05, turn_seconds=10)
+    done_by_busy: list[int] = []
+    stop = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def keep_busy() -> None:
+        n = 0
+        while not stop.is_set():
+            async with busy.transaction():
+                entered.set()
+                await asyncio.sleep(0.02)
+            n += 1
+            done_by_busy.append(n)
+
+    task = asyncio.create_task(keep_busy())
+    try:
+        await asyncio.wait_for(entered.wait(), 10)
+        before = len(done_by_busy)
+        async with quiet.transaction() as pool:
+            after = len(done_by_busy)
+            pool.request("c1", "case-1", KSL, NOW)
+        # The one the busy process held when the quiet one asked, at most.
+        assert after - before <= 1, (before, after)
+    finally:
+        stop.set()
+        await task
+        await busy.reset()
+        await busy.close()
+        await quiet.close()
+
+
+async def test_a_command_that_outlives_the_lock_saves_nothing() -> None:
+    key = f"test-{secrets.token_hex(6)}"
+    slow = RedisPoolStore(REDIS_URL, key=key, lock_seconds=0.2)
+    other = RedisPoolStore(REDIS_URL, key=key)
+
+    async def outlive_the_lock() -> None:
+        async with slow.transaction() as pool:
+            pool.request("c1", "case-1", KSL, NOW)
+            # The lock lapses; another process takes it and saves.
+            async with other.transaction() as shared:
+                shared.request("c2", "case-2", KSL, NOW)
+
+    try:
+        with pytest.raises(LockNotOwnedError):
+            await outlive_the_lock()
+        async with slow.transaction() as pool:
+            assert [e.citizen_id for e in pool.queue(NOW)] == ["c2"]
+    finally:
+        await slow.reset()
+        await slow.close()
+        await other.close()

@@ -257,12 +257,33 @@ class _NoMedia:
     ) -> None:
         raise AssertionError("no session in this test")
 
+    async def add_party(
+        self, room_id: str, party_id: str, publishes: bool, owner: str = ""
+    ) -> None:
+        raise AssertionError("no session in this test")
+
+    async def remove_party(self, room_id: str, party_id: str, owner: str = "") -> None:
+        raise AssertionError("no session in this test")
+
+    async def replace_party(
+        self, room_id: str, old: str, new: str, owner: str = ""
+    ) -> None:
+        raise AssertionError("no session in this test")
+
+    async def roster(
+        self, room_id: str, owner: str = ""
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        raise AssertionError("no session in this test")
+
 
 class _Quiet:
     async def to_citizen(self, citizen_id: str, event: str, payload: Any) -> None:
         return None
 
     async def to_staff(self, staff_id: str, event: str, payload: Any) -> None:
+        return None
+
+    async def to_guest(self, guest_id: str, event: str, payload: Any) -> None:
         return None
 
     async def to_supervisors(self, event: str, payload: Any) -> None:

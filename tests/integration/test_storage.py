@@ -107,7 +107,8 @@ def account(
         username=username,
         role=StaffRole.INTERPRETER,
         skills=frozenset({KSL, ENGLISH}),
-        **values,
+        display_name=values["display_name"],
+        password_hash=values["password_hash"],
     )
 
 

@@ -275,7 +275,7 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
     (protocol.ErrorAck, {"ok": False, "error": {"code": "not_waiting"}}, False),
     (
         protocol.QueuePosition,
-        {"case_id": CASE, "position": 3, "estimated_wait_seconds": 240.5},
+        {"case_id": CASE, "position": 3, "estimated_wait_seconds": 240.5, "seq": 7},
         True,
     ),
     (protocol.QueuePosition, {"case_id": CASE, "position": 3}, False),
@@ -297,13 +297,15 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
             "case_id": CASE,
             "seq": 0,
             "sender": "citizen",
+            "sender_party": ROOM,
             "sender_name": "Citizen",
             "text": "hello",
             "at": "2026-11-26T10:00:00+09:00",
         },
         True,
     ),
-    (protocol.ChatHistoryAck, {"ok": True, "messages": []}, True),
+    (protocol.ChatHistoryAck, {"ok": True, "messages": [], "you": CASE}, True),
+    (protocol.ChatHistoryAck, {"ok": True, "messages": []}, False),
     (
         protocol.ChatAck,
         {
@@ -313,6 +315,7 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
                 "case_id": CASE,
                 "seq": 3,
                 "sender": "interpreter",
+                "sender_party": CASE,
                 "sender_name": "Kim",
                 "text": "네",
                 "at": "2026-11-26T10:00:00Z",
@@ -459,6 +462,136 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
     ),
     (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "offer_expired"}, True),
     (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "answered"}, False),
+    # -- rooms of more than two (three-way sessions) --
+    (protocol.CreateInvite, {"room_id": ROOM}, True),
+    (protocol.CreateInvite, {"room_id": ROOM, "expires_in_minutes": 0}, False),
+    (
+        protocol.InviteAck,
+        {
+            "ok": True,
+            "invite": "A" * 22,
+            "url": "/guest?invite=" + "A" * 22,
+            "expires_at": "2026-11-26T09:30:00Z",
+        },
+        True,
+    ),
+    (protocol.RequestCounselor, {"room_id": ROOM, "department": "welfare"}, True),
+    (protocol.RequestCounselor, {"room_id": ROOM, "department": "Welfare!"}, False),
+    (protocol.TransferSession, {"room_id": ROOM}, True),
+    (protocol.TransferSession, {"room_id": ROOM, "to_staff_id": CASE}, True),
+    (protocol.TransferSession, {"room_id": ROOM, "to_staff_id": "kim"}, False),
+    (protocol.RemoveParty, {"room_id": ROOM, "party": CASE}, True),
+    (protocol.RemoveParty, {"room_id": ROOM}, False),
+    (protocol.DepartmentsAck, {"ok": True, "departments": ["welfare"]}, True),
+    (
+        protocol.WatchAck,
+        {
+            "ok": True,
+            "session": {
+                "room_id": ROOM,
+                "case_id": CASE,
+                "service": "sign_language",
+                "language": "ksl",
+                "peer": {"role": "citizen", "display_name": "Citizen"},
+            },
+        },
+        True,
+    ),
+    (protocol.GuestJoin, {"invite": "b" * 22, "audio_only": True}, True),
+    (protocol.GuestJoin, {"invite": "short"}, False),
+    (
+        protocol.GuestJoinAck,
+        {
+            "ok": True,
+            "room_id": ROOM,
+            "party": CASE,
+            "service": "foreign_language",
+            "language": "en",
+            "audio_only": False,
+            "resume_token": "c" * 22,
+        },
+        True,
+    ),
+    (protocol.GuestResume, {"resume_token": "c" * 22}, True),
+    (protocol.GuestResume, {"resume_token": CASE}, False),
+    (
+        protocol.RosterNotice,
+        {
+            "room_id": ROOM,
+            "supervisor_present": False,
+            "parties": [
+                {
+                    "party": CASE,
+                    "role": "guest",
+                    "label": "Guest",
+                    "publishes": True,
+                    "audio_only": True,
+                    "you": False,
+                    "media": {"audio": "3", "video": None},
+                }
+            ],
+        },
+        True,
+    ),
+    (protocol.RosterNotice, {"room_id": ROOM, "parties": [{"party": 1}]}, False),
+    (protocol.GiveConsent, {"room_id": ROOM, "consent": True}, True),
+    (protocol.GiveConsent, {"room_id": ROOM, "consent": "maybe"}, False),
+    (protocol.ConsentRequestNotice, {"room_id": ROOM, "records": ["audio"]}, True),
+    (
+        protocol.RecordingStateNotice,
+        {
+            "room_id": ROOM,
+            "state": "paused",
+            "reason": None,
+            "parties": [
+                {"party": CASE, "role": "guest", "consent": "asked", "you": True}
+            ],
+        },
+        True,
+    ),
+    (
+        protocol.RecordingStateNotice,
+        {"room_id": ROOM, "state": "taping", "parties": []},
+        False,
+    ),
+    (protocol.LeftRoomNotice, {"room_id": ROOM, "reason": "removed"}, True),
+    (protocol.LeftRoomNotice, {"room_id": ROOM, "reason": "bored"}, False),
+    (
+        protocol.JoinRequestEndedNotice,
+        {"room_id": ROOM, "kind": "counselor", "reason": "declined_by_all"},
+        True,
+    ),
+    (
+        protocol.GuestChatMessage,
+        {
+            "room_id": ROOM,
+            "seq": 0,
+            "sender": "guest",
+            "sender_party": CASE,
+            "sender_name": "Guest",
+            "text": "hello",
+            "at": "2026-11-26T09:00:00Z",
+        },
+        True,
+    ),
+    (
+        protocol.GuestChatAck,
+        {
+            "ok": True,
+            "message": {
+                "room_id": ROOM,
+                "seq": 1,
+                "sender": "interpreter",
+                "sender_party": CASE,
+                "sender_name": "Kim",
+                "text": "hi",
+                "at": "2026-11-26T09:00:01Z",
+            },
+        },
+        True,
+    ),
+    (protocol.GuestChatHistoryAck, {"ok": True, "messages": [], "you": CASE}, True),
+    (protocol.RoomClosedNotice, {"room_id": ROOM}, True),
 ]
 
 

@@ -152,6 +152,33 @@ def test_an_expired_offer_goes_to_the_next_interpreter() -> None:
     assert of_type(events, OfferMade)[0].offer.staff_id == "s2"
 
 
+def test_the_estimate_for_a_new_request_is_zero_only_when_someone_is_free() -> None:
+    pool = make_pool()
+    assert pool.estimate_for_new(KSL, at(0)) is None  # nobody on duty
+    on_duty(pool, "s1", KSL, when=0)
+    on_duty(pool, "s2", EN, when=0)
+    assert pool.estimate_for_new(KSL, at(1)) == 0.0
+    pool.request("c1", "case1", KSL, at(2))  # s1 is offered: nobody else is free
+    assert pool.estimate_for_new(KSL, at(3)) == pool.rules.default_handle.seconds
+    assert pool.estimate_for_new(EN, at(3)) == 0.0
+
+
+def test_needs_tick_says_when_a_deadline_passed_or_an_estimate_moved() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL, when=0)
+    pool.request("c1", "case1", KSL, at(2))  # offered to s1 until at(22)
+    pool.request("c2", "case2", KSL, at(3))  # waits behind c1
+    assert pool.needs_tick(at(4), 10)  # nobody was told their place yet
+    pool.queue_changes(at(4), 10)
+    assert not pool.needs_tick(at(5), 10)
+    assert pool.needs_tick(at(22), 10)  # the offer lapses
+    pool.cancel("c1", at(6))  # c2 is next: offered, and first in line
+    assert pool.needs_tick(at(6), 10)
+    pool.queue_changes(at(6), 10)
+    assert not pool.needs_tick(at(7), 10)
+    assert pool.tick(at(7)) == []
+
+
 def test_a_citizen_who_leaves_while_offered_frees_the_interpreter() -> None:
     pool = make_pool()
     on_duty(pool, "s1", KSL)
