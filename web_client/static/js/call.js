@@ -1,7 +1,8 @@
 // One call: one RTCPeerConnection from this browser to the media server, which
-// forwards the other party's audio and video back on the same transceivers.
+// forwards everyone else's audio and video back on fixed receive slots.
 
-import { AckError, ERROR_CODE, emitWithAck } from './protocol.js';
+import { AckError, ERROR_CODE, ROOM, emitWithAck } from './protocol.js';
+import { RoomTiles } from './room_tiles.js';
 
 const ICE_GATHERING_DEADLINE_MS = 5000;
 
@@ -170,12 +171,22 @@ export function wireUnmuteButton(button, video) {
 }
 
 /**
+ * Receive slots per kind in one peer connection. A room has four publishers at
+ * most, so three others (a supervisor, who publishes nothing, sees four); own
+ * sendrecv lines count, as the server forwards someone into them too.
+ */
+export const SLOTS_PER_KIND = 4;
+
+/**
  * The media of a video session in one room (a text chat has none; the page
- * itself hangs up). Events: 'connected' once media flows, and 'problem'
- * (detail: {code, message}) when negotiation fails or the connection breaks.
+ * itself hangs up): one RTCPeerConnection, offered once with this browser's own
+ * audio and video and receive slots for everyone else; the server's `roster`
+ * says which slot carries whom, and the tiles follow it without renegotiating.
+ * Events: 'connected' once media flows, 'roster' (detail: the notice), and
+ * 'problem' (detail: {code, message}) when negotiation fails or the connection breaks.
  */
 export class Call extends EventTarget {
-  constructor({ socket, events, roomId, localStream, remoteVideo, unmuteButton }) {
+  constructor({ socket, events, roomId, localStream, remoteVideo, unmuteButton, roster = null }) {
     super();
     this.socket = socket;
     this.events = events; // the page namespace's emits ({RTC_OFFER, ...})
@@ -183,9 +194,35 @@ export class Call extends EventTarget {
     this.localStream = localStream;
     this.remoteVideo = remoteVideo;
     this.unmuteButton = unmuteButton;
-    this.remoteStream = new MediaStream();
     this.pc = null;
     this.closed = false;
+    this.tracks = new Map(); // mid of a slot -> the remote track it carries
+    this.firstMids = { audio: null, video: null }; // a call of two, before any roster
+    this.roster = roster && roster.room_id === roomId ? roster : null;
+    this.tiles = new RoomTiles({
+      large: remoteVideo,
+      play: playVideo,
+      onMuted: () => {
+        if (this.unmuteButton && !this.closed) {
+          this.unmuteButton.hidden = false;
+        }
+      },
+    });
+    this.onRoster = (notice) => {
+      if (notice && notice.room_id === this.roomId && !this.closed) {
+        this.setRoster(notice);
+      }
+    };
+    socket.on(ROOM.on.ROSTER, this.onRoster);
+    this.onUnmute = () => {
+      for (const media of this.tiles.mediaElements()) {
+        media.muted = false;
+        media.play().catch(() => {});
+      }
+    };
+    if (unmuteButton) {
+      unmuteButton.addEventListener('click', this.onUnmute);
+    }
   }
 
   /** Negotiate with the media server; failures arrive as a 'problem' event. */
@@ -201,11 +238,12 @@ export class Call extends EventTarget {
   }
 
   async negotiate() {
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    // One transport for every slot: nothing to gather or check per m-line.
+    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
     this.pc = pc;
-    window.dasanCall = { pc, roomId: this.roomId };
+    window.dasanCall = { pc, roomId: this.roomId, call: this };
 
-    pc.addEventListener('track', (event) => this.addRemoteTrack(event.track));
+    pc.addEventListener('track', (event) => this.addRemoteTrack(event));
     pc.addEventListener('connectionstatechange', () => {
       if (this.closed) {
         return;
@@ -227,14 +265,21 @@ export class Call extends EventTarget {
       }
     }
     const tuned = await Promise.all(videoSenders.map(preferFrameRate));
-    // Without a microphone (or camera) still receive the other party's media.
+    // Receive slots for the others: also without a microphone or camera of our own.
     for (const kind of ['audio', 'video']) {
-      if (this.localStream.getTracks().every((track) => track.kind !== kind)) {
+      const have = pc.getTransceivers().filter((t) => t.receiver.track.kind === kind).length;
+      for (let slot = have; slot < SLOTS_PER_KIND; slot += 1) {
         pc.addTransceiver(kind, { direction: 'recvonly' });
       }
     }
 
     await pc.setLocalDescription(await pc.createOffer());
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if (this.firstMids[kind] === null) {
+        this.firstMids[kind] = transceiver.mid;
+      }
+    }
     await iceGatheringDone(pc, ICE_GATHERING_DEADLINE_MS);
     if (this.closed) {
       return;
@@ -250,22 +295,31 @@ export class Call extends EventTarget {
     await pc.setRemoteDescription({ type: answer.type, sdp: withVideoBitrateFloor(answer.sdp) });
     // Browsers that list no encodings before negotiation take the parameters now.
     await Promise.all(videoSenders.filter((_, i) => !tuned[i]).map(preferFrameRate));
+    this.render();
   }
 
-  addRemoteTrack(track) {
-    this.remoteStream.addTrack(track);
-    track.addEventListener('unmute', () => this.showRemote());
-    this.showRemote();
+  addRemoteTrack(event) {
+    const { track, transceiver } = event;
+    if (transceiver && transceiver.mid !== null) {
+      this.tracks.set(transceiver.mid, track);
+    }
+    track.addEventListener('unmute', () => this.render());
+    this.render();
   }
 
-  async showRemote() {
-    const video = this.remoteVideo;
-    if (video.srcObject !== this.remoteStream) {
-      video.srcObject = this.remoteStream;
+  /** Who is in the room, and which of our slots carries whom (the server's `roster`). */
+  setRoster(roster) {
+    this.roster = roster;
+    this.render();
+    this.dispatchEvent(new CustomEvent('roster', { detail: roster }));
+  }
+
+  render() {
+    if (this.closed) {
+      return;
     }
-    if (video.paused && !(await playVideo(video)) && this.unmuteButton && !this.closed) {
-      this.unmuteButton.hidden = false;
-    }
+    const trackOf = (mid) => (mid === null || mid === undefined ? null : this.tracks.get(mid) || null);
+    this.tiles.render(this.roster, trackOf, this.firstMids);
   }
 
   /** Close the peer connection; the camera stays on for the next call. */
@@ -274,16 +328,18 @@ export class Call extends EventTarget {
       return;
     }
     this.closed = true;
+    this.socket.off(ROOM.on.ROSTER, this.onRoster);
+    if (this.unmuteButton) {
+      this.unmuteButton.removeEventListener('click', this.onUnmute);
+      this.unmuteButton.hidden = true;
+    }
     if (this.pc) {
       this.pc.close();
     }
-    for (const track of this.remoteStream.getTracks()) {
+    for (const track of this.tracks.values()) {
       track.stop();
     }
-    this.remoteVideo.srcObject = null;
-    if (this.unmuteButton) {
-      this.unmuteButton.hidden = true;
-    }
+    this.tiles.destroy();
   }
 }
 

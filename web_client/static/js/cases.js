@@ -5,6 +5,7 @@
 
 import { MessageArea, STAFF_LOCALES, currentLocale, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { SignIn, api, formatSeconds, formatTime } from './records_common.js';
+import { AuditCard, RecordingsCard } from './recordings.js';
 import { WrapupForm } from './wrapup.js';
 
 const $ = (id) => document.getElementById(id);
@@ -66,6 +67,22 @@ function setView(view) {
 }
 
 const signIn = new SignIn({ ui, errors, setView, onSignedIn: enter });
+const recordings = new RecordingsCard({
+  list: $('recordings-list'),
+  note: $('recordings-note'),
+  combine: $('recordings-combine'),
+  combineStatus: $('recordings-combine-status'),
+});
+const auditCard = new AuditCard(
+  {
+    form: $('audit-form'),
+    from: $('audit-from'),
+    to: $('audit-to'),
+    body: $('audit-body'),
+    note: $('audit-note'),
+  },
+  (id) => staffName(id),
+);
 
 function option(value, text) {
   const element = document.createElement('option');
@@ -239,6 +256,7 @@ async function route() {
 function closeCase() {
   const shown = state.opened && state.opened.detail.id;
   state.opened = null;
+  recordings.stop();
   if (state.form) {
     state.form.destroy();
     state.form = null;
@@ -269,6 +287,12 @@ async function openCase(caseId) {
   renderCase();
   renderWrapupForm();
   ui.caseHeading.focus();
+  const supervisor = signIn.me.role === 'supervisor';
+  $('audit-card').hidden = !supervisor;
+  await recordings.load(caseId, state.tz);
+  if (supervisor) {
+    await auditCard.load(caseId, state.tz);
+  }
 }
 
 function facts(list, pairs) {
@@ -414,6 +438,8 @@ function wire() {
     renderResults();
     if (state.opened) {
       renderCase();
+      recordings.render();
+      auditCard.render();
     }
   });
 }

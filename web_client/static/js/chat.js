@@ -32,7 +32,10 @@ function formatTime(iso) {
 
 /**
  * The chat of one room at a time. `root` holds the elements with the ids used
- * below; `self` is the party whose messages read "You"; `events` is the page's
+ * below; `self` is this page's role, whose messages read "You" only until the
+ * server has said which party we are (each message names its sender's party,
+ * `sender_party`, and the history's ack names ours, `you`: two guests, or two
+ * staff of one role, are two parties); `events` is the page's
  * namespace (CITIZEN or STAFF from protocol.js); `alert` is an optional button
  * that says "New message" while the list is out of view (e.g. below the video).
  */
@@ -54,6 +57,7 @@ export class ChatPanel {
     this.socket = null;
     this.listening = new WeakSet(); // sockets whose chat_message we handle
     this.roomId = null;
+    this.selfParty = null; // our roster party id in this room, once known
     this.open = false;
     this.sending = false;
     this.tooLong = false;
@@ -89,11 +93,15 @@ export class ChatPanel {
     this.reset();
   }
 
-  /** A new session in `roomId`: an empty list, then whatever was written before. */
-  start({ socket, roomId }) {
+  /**
+   * A new session in `roomId`: an empty list, then whatever was written before.
+   * `party`: our roster party id, when the page knows it (a guest's join ack).
+   */
+  start({ socket, roomId, party = null }) {
     this.clear();
     this.socket = socket;
     this.roomId = roomId;
+    this.selfParty = party;
     if (!this.listening.has(socket)) {
       this.listening.add(socket);
       socket.on(this.events.on.CHAT_MESSAGE, (notice) => this.receive(notice));
@@ -133,6 +141,7 @@ export class ChatPanel {
     this.clear();
     this.socket = null;
     this.roomId = null;
+    this.selfParty = null;
     this.setShown(false);
   }
 
@@ -157,6 +166,7 @@ export class ChatPanel {
     try {
       const ack = await emitWithAck(this.socket, this.events.emit.CHAT_HISTORY, { room_id: roomId });
       if (this.roomId === roomId) {
+        this.setSelfParty(ack.you);
         for (const notice of ack.messages || []) {
           this.add(notice, { fresh: false });
         }
@@ -220,6 +230,7 @@ export class ChatPanel {
     try {
       const ack = await emitWithAck(this.socket, this.events.emit.SEND_CHAT, { room_id: roomId, text });
       if (this.roomId === roomId) {
+        this.setSelfParty(ack.message.sender_party); // the ack's message is ours
         this.add(ack.message, { fresh: true });
       }
       return true;
@@ -239,6 +250,29 @@ export class ChatPanel {
     this.notes.show(key, { reason }, err.code);
   }
 
+  /** Whether `notice` is ours: by party when we know ours, else by role. */
+  isMine(notice) {
+    return this.selfParty ? notice.sender_party === this.selfParty : notice.sender === this.self;
+  }
+
+  /** The server named our party: messages already shown say "You" by it from now on. */
+  setSelfParty(party) {
+    if (!party || party === this.selfParty) {
+      return;
+    }
+    this.selfParty = party;
+    for (const { notice, element } of this.messages.values()) {
+      const mine = this.isMine(notice);
+      if (element.dataset.mine !== String(mine)) {
+        element.dataset.mine = String(mine);
+        const who = document.createElement('span');
+        who.className = 'chat-sender';
+        this.renderSender(who, notice, mine);
+        element.querySelector('.chat-sender').replaceWith(who);
+      }
+    }
+  }
+
   /** Put a message in its place (by seq); a message seen before is kept once. */
   add(notice, { fresh }) {
     const key = messageKey(notice);
@@ -251,7 +285,7 @@ export class ChatPanel {
     this.messages.set(key, { notice, element });
     this.renderEmpty();
     this.log.scrollTop = this.log.scrollHeight;
-    if (fresh && notice.sender !== this.self) {
+    if (fresh && !this.isMine(notice)) {
       element.classList.add('fresh'); // a visual cue; the log role reads it out
       setTimeout(() => element.classList.remove('fresh'), FRESH_MS);
       this.showAlert(notice);
@@ -260,7 +294,7 @@ export class ChatPanel {
   }
 
   renderMessage(notice) {
-    const mine = notice.sender === this.self;
+    const mine = this.isMine(notice);
     const item = document.createElement('li');
     item.className = 'chat-message';
     item.dataset.sender = notice.sender;
@@ -341,8 +375,18 @@ export class ChatPanel {
    */
   newestInView() {
     const box = this.log.getBoundingClientRect();
-    const height = window.innerHeight || document.documentElement.clientHeight;
-    return box.height > 0 && box.bottom > 0 && box.bottom <= height;
+    let bottom = window.innerHeight || document.documentElement.clientHeight;
+    // A phone's sticky Hang up bar (with the recording question in it) covers
+    // what scrolls under it: the list is seen only above the bar.
+    const bar = document.querySelector('.call-controls');
+    const after = bar && this.log.compareDocumentPosition(bar) & Node.DOCUMENT_POSITION_FOLLOWING;
+    if (after && getComputedStyle(bar).position === 'sticky') {
+      const barBox = bar.getBoundingClientRect();
+      if (barBox.height > 0) {
+        bottom = Math.min(bottom, barBox.top);
+      }
+    }
+    return box.height > 0 && box.bottom > 0 && box.bottom <= bottom;
   }
 
   hideAlert() {

@@ -1,8 +1,13 @@
 // The citizen page: choose a service, turn on the camera (not for text chat), wait
 // in line, talk and chat, hang up, say how it went. For sign language the page
 // also advises on the citizen's own picture and warns when their video is jerky.
+// Where video cannot work, the page offers a text chat, a booking, or (foreign
+// languages) a call by voice; on a phone the camera switches front and back.
 
 import { Call, SendFrameRateWatch, playVideo, wireUnmuteButton } from './call.js';
+import { CameraHelp, noCalls } from './camera_help.js';
+import { CameraSwitch } from './cameras.js';
+import { mountConsent } from './consent.js';
 import { ChatPanel } from './chat.js';
 import { FeedbackForm } from './feedback.js';
 import {
@@ -17,7 +22,15 @@ import {
   t,
   titleCue,
 } from './i18n.js';
-import { MediaProblem, openCamera, webRtcProblem } from './media.js';
+import {
+  MediaProblem,
+  hasLiveTrack,
+  openCamera,
+  openMicrophone,
+  problemMessage,
+  stopStream,
+  webRtcProblem,
+} from './media.js';
 import {
   API,
   CITIZEN,
@@ -60,10 +73,23 @@ const ui = {
   quality: $('quality'),
   smoothness: $('smoothness'),
   feedback: $('feedback'),
+  switchCamera: $('switch-camera'),
+  cameraSwitched: $('camera-switched'),
+  recordingNotice: $('recording-notice'),
 };
 const errors = new MessageArea($('error'));
 const pictureAdvice = new AdviceLine(ui.quality, ui.localVideo);
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
+const cameraSwitch = new CameraSwitch(ui.switchCamera, {
+  preview: ui.localVideo,
+  stream: () => state.localStream,
+  peerConnection: () => (state.call ? state.call.pc : null),
+});
+const cameraHelp = new CameraHelp($('camera-help'), {
+  onChat: chatInstead,
+  onVoice: voiceOnly,
+  bookingHref: () => bookingHref(),
+});
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 // The session's resume token: a reload (or a dropped connection) takes the session up again.
 const RESUME_KEY = 'dasan:resume_token';
@@ -88,6 +114,9 @@ const state = {
   frameRate: null, // SendFrameRateWatch on the call's peer connection (sign language)
   endedRoomId: null, // the session just ended: its session_ended may trail the hang-up ack
   feedback: null, // the FeedbackForm of the session just ended
+  mediaProblem: null, // why video cannot work here (MEDIA_PROBLEM), until a camera opens
+  voiceOnly: false, // localStream is the microphone alone (foreign language without a camera)
+  queueSeen: null, // {caseId, seq} of the last queue_position shown
 };
 
 function setView(view) {
@@ -104,7 +133,11 @@ function setStatus(key, params) {
 }
 
 function readyStatus() {
-  return cameraNeeded() ? 'citizen.status.ready' : 'citizen.status.ready.chat';
+  if (!cameraNeeded()) {
+    return 'citizen.status.ready.chat';
+  }
+  // Without WebRTC no camera helps: the message under the status says what does.
+  return noCalls(state.mediaProblem) ? 'citizen.status.ready.no_calls' : 'citizen.status.ready';
 }
 
 // -- services -----------------------------------------------------------------
@@ -185,14 +218,19 @@ function renderHours() {
   showBookingLink(ui.bookWhenClosed, !entry.open && !state.joinToken);
 }
 
-/** Point a "book a time" link at the chosen service and show or hide it. */
-function showBookingLink(container, visible) {
+/** The booking page for the chosen service (and language). */
+function bookingHref() {
   const { service, languages } = selectedService();
   const query = new URLSearchParams({ service });
   if (languages.length > 1 && ui.language.value) {
     query.set('language', ui.language.value);
   }
-  container.querySelector('a').href = `/book?${query}`;
+  return `/book?${query}`;
+}
+
+/** Point a "book a time" link at the chosen service and show or hide it. */
+function showBookingLink(container, visible) {
+  container.querySelector('a').href = bookingHref();
   container.hidden = !visible;
 }
 
@@ -225,21 +263,50 @@ function cameraNeeded() {
   return !isChatOnly(selectedService().service);
 }
 
+/** The service chosen, or asked for and in session. */
+function currentService() {
+  return state.view === 'choose' ? selectedService().service : state.askedService;
+}
+
+/** Voice without video: only a foreign-language session (sign language is seen). */
+function voiceCounts() {
+  return state.voiceOnly && currentService() === SERVICE.FOREIGN_LANGUAGE && hasLiveTrack(state.localStream, 'audio');
+}
+
 function renderCamera() {
-  const on = Boolean(state.localStream);
+  const video = hasLiveTrack(state.localStream, 'video');
+  const voice = !video && voiceCounts();
+  const on = video || voice;
   const needed = cameraNeeded();
-  document.body.dataset.camera = on ? 'on' : 'off';
+  document.body.dataset.camera = video ? 'on' : voice ? 'voice' : 'off';
+  // Without WebRTC no call can start here: only the other ways are left to show.
+  const impossible = needed && noCalls(state.mediaProblem);
   ui.ask.disabled = (needed && !on) || !state.connected;
-  ui.askHint.hidden = on || !needed;
-  ui.startCamera.hidden = on || !needed;
+  ui.ask.hidden = impossible;
+  ui.askHint.hidden = on || !needed || impossible;
+  ui.startCamera.hidden = on || !needed || impossible;
   if (!needed) {
     setMessage(ui.cameraNote, 'citizen.chat_note');
-  } else if (on) {
+  } else if (video) {
     setMessage(ui.cameraNote, 'camera.on');
+  } else if (voice) {
+    setMessage(ui.cameraNote, 'camera_help.voice.on');
   } else {
     clearMessage(ui.cameraNote);
   }
+  setMessage(ui.recordingNotice, needed ? 'citizen.recording_notice' : 'citizen.recording_notice.chat');
+  cameraHelp.render(state.mediaProblem, selectedService().service, {
+    reserved: Boolean(state.joinToken),
+    show: state.view === 'choose' && !on,
+  });
+  cameraSwitch.refresh();
   renderQuality();
+}
+
+/** Show why video cannot work here, in words for this browser or app. */
+function showMediaProblem(code) {
+  state.mediaProblem = code;
+  errors.show(problemMessage(code), {}, `media.${code}`);
 }
 
 // -- sign language: the citizen's own picture -------------------------------------
@@ -258,7 +325,7 @@ function signLanguageVideo() {
  * service is chosen).
  */
 function renderQuality() {
-  pictureAdvice.run(Boolean(state.localStream) && signLanguageVideo());
+  pictureAdvice.run(hasLiveTrack(state.localStream, 'video') && signLanguageVideo());
 }
 
 /** Warn (without blocking anything) while the video sent is too jerky to sign. */
@@ -289,20 +356,28 @@ function stopWatchingFrameRate() {
   clearMessage(ui.smoothness);
 }
 
+/** End the session's media when `track` ends by itself (a camera unplugged). */
+function watchTrack(stream, track) {
+  track.addEventListener('ended', () => cameraLost(stream));
+}
+
 async function startCamera() {
   errors.clear();
   ui.startCamera.disabled = true;
   setMessage(ui.cameraNote, 'camera.starting');
   try {
     const stream = await openCamera();
+    stopStream(state.localStream); // the microphone alone, if voice was chosen before
     state.localStream = stream;
+    state.voiceOnly = false;
+    state.mediaProblem = null;
     ui.localVideo.srcObject = stream;
     await playVideo(ui.localVideo);
     for (const track of stream.getVideoTracks()) {
-      track.addEventListener('ended', () => cameraLost(stream)); // unplugged
+      watchTrack(stream, track); // unplugged
     }
   } catch (err) {
-    errors.show(`media.${err instanceof MediaProblem ? err.code : 'failed'}`);
+    showMediaProblem(err instanceof MediaProblem ? err.code : 'failed');
   } finally {
     ui.startCamera.disabled = false;
     renderCamera();
@@ -316,10 +391,64 @@ async function startCamera() {
 function cameraLost(stream) {
   if (state.localStream === stream) {
     state.localStream = null;
+    state.voiceOnly = false;
     ui.localVideo.srcObject = null;
     stopWatchingFrameRate(); // no camera: nothing is sent, so nothing is jerky
     renderCamera();
   }
+}
+
+/** Foreign language without a camera: the microphone alone. Resolves whether it opened. */
+async function openVoice() {
+  try {
+    const stream = await openMicrophone();
+    state.localStream = stream;
+    state.voiceOnly = true;
+    for (const track of stream.getAudioTracks()) {
+      watchTrack(stream, track);
+    }
+    return true;
+  } catch {
+    errors.show('camera_help.voice.failed');
+    return false;
+  }
+}
+
+/** "Continue by voice only" (foreign language, no camera). */
+async function voiceOnly() {
+  errors.clear();
+  const opened = await openVoice();
+  renderCamera();
+  if (opened && !ui.ask.disabled) {
+    ui.ask.focus();
+  }
+}
+
+/** "Write to a counselor instead": the text chat service, asked for at once. */
+function chatInstead() {
+  errors.clear();
+  ui.service.value = SERVICE.CHAT;
+  onServiceChange();
+  if (ui.ask.disabled) {
+    ui.ask.focus(); // not connected yet: the citizen asks once it is
+  } else {
+    ui.form.requestSubmit();
+  }
+}
+
+function onCameraSwitched({ detail }) {
+  watchTrack(state.localStream, detail.track);
+  const key = detail.facing ? `camera.switched.${detail.facing}` : 'camera.switched';
+  setMessage(ui.cameraSwitched, key);
+}
+
+function onCameraSwitchFailed({ detail }) {
+  if (detail.track) {
+    watchTrack(state.localStream, detail.track);
+  } else if (!hasLiveTrack(state.localStream, 'video')) {
+    cameraLost(state.localStream);
+  }
+  errors.show('camera.switch_failed');
 }
 
 // -- request and queue ----------------------------------------------------------
@@ -404,10 +533,16 @@ async function cancel() {
   }
 }
 
-function onQueuePosition({ case_id: caseId, position, estimated_wait_seconds: estimate }) {
-  if (state.view === 'waiting' && caseId === state.caseId) {
-    renderPosition(position, estimate);
+function onQueuePosition({ case_id: caseId, position, estimated_wait_seconds: estimate, seq }) {
+  if (state.view !== 'waiting' || caseId !== state.caseId) {
+    return;
   }
+  const last = state.queueSeen;
+  if (last && last.caseId === caseId && seq <= last.seq) {
+    return; // overtaken by a newer notice (they are sent after the server's lock)
+  }
+  state.queueSeen = { caseId, seq };
+  renderPosition(position, estimate);
 }
 
 function onRequestEnded(notice) {
@@ -557,6 +692,9 @@ async function resumeSession(token) {
   }
   if (!isChatOnly(notice.service) && !state.localStream) {
     await startCamera(); // allowed before the reload, so no question is asked again
+    if (!state.localStream && notice.service === SERVICE.FOREIGN_LANGUAGE) {
+      await openVoice(); // the session went on by voice before the reload
+    }
   }
   onSessionStarted(notice);
   return true;
@@ -596,6 +734,7 @@ function startAgain() {
 function connect() {
   const socket = window.io(NAMESPACE.CITIZEN);
   state.socket = socket;
+  mountConsent(socket);
   socket.on('connect', async () => {
     state.connected = true;
     errors.clear(...CONNECTION_ERRORS);
@@ -690,6 +829,8 @@ async function main() {
   ui.hangUp.addEventListener('click', hangUp);
   ui.again.addEventListener('click', startAgain);
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
+  cameraSwitch.addEventListener('switched', onCameraSwitched);
+  cameraSwitch.addEventListener('failed', onCameraSwitchFailed);
 
   await loadServices();
   await loadReservation();
@@ -701,8 +842,9 @@ async function main() {
   }, 60_000);
   const problem = webRtcProblem();
   if (problem) {
-    errors.show(`media.${problem}`);
+    showMediaProblem(problem); // with a text chat and a booking offered instead
     ui.startCamera.disabled = true;
+    renderCamera();
   }
   if (typeof window.io !== 'function') {
     errors.show('error.unreachable');

@@ -21,7 +21,7 @@ export class MediaProblem extends Error {
 
 // Sign language needs the whole upper body and clear hands: ask for a good picture,
 // but only as an ideal, so that any camera is accepted.
-const VIDEO = Object.freeze({
+export const VIDEO = Object.freeze({
   facingMode: 'user',
   width: { ideal: 1280 },
   height: { ideal: 720 },
@@ -41,7 +41,8 @@ export function webRtcProblem() {
   return null;
 }
 
-function classify(err) {
+/** The MEDIA_PROBLEM code of a getUserMedia rejection. */
+export function classify(err) {
   switch (err && err.name) {
     case 'NotAllowedError':
     case 'SecurityError':
@@ -83,6 +84,60 @@ export async function openCamera() {
   } catch (err) {
     throw new MediaProblem(classify(err), err);
   }
+}
+
+/**
+ * Open the microphone alone: a foreign-language session by voice, for a citizen
+ * whose camera is missing, refused or busy. Rejects with MediaProblem.
+ */
+export async function openMicrophone() {
+  const problem = webRtcProblem();
+  if (problem) {
+    throw new MediaProblem(problem);
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video: false, audio: AUDIO });
+  } catch (err) {
+    throw new MediaProblem(classify(err), err);
+  }
+}
+
+/** Whether `stream` holds a live track of `kind` ('audio' or 'video'). */
+export function hasLiveTrack(stream, kind) {
+  return Boolean(stream) && stream.getTracks().some((track) => track.kind === kind && track.readyState === 'live');
+}
+
+/**
+ * Where this page runs, from the user agent: 'android' inside an Android app's
+ * WebView (the `; wv)` token), 'ios' inside an iOS app's WKWebView (no `Safari/`
+ * token), 'in_app' inside a messenger's own browser (KakaoTalk, NAVER, LINE,
+ * Facebook, Instagram), else null (a browser). Only the advice differs: an app
+ * must be left for the phone's browser, or its own settings allow the camera.
+ */
+export function webviewKind(userAgent = navigator.userAgent) {
+  const ua = String(userAgent || '');
+  if (/KAKAOTALK|NAVER\(inapp|\bLine\/|FBAN|FBAV|Instagram/i.test(ua)) {
+    return 'in_app';
+  }
+  if (/; wv\)/.test(ua)) {
+    return 'android';
+  }
+  if (/\b(iPhone|iPad|iPod)\b/.test(ua) && /AppleWebKit/.test(ua) && !/Safari\//.test(ua)) {
+    return 'ios';
+  }
+  return null;
+}
+
+/**
+ * The message key that explains `problem` here: inside an app, a refused camera
+ * is allowed in the phone's settings for that app, and a missing WebRTC is found
+ * in the phone's browser.
+ */
+export function problemMessage(problem, webview = webviewKind()) {
+  if (webview && (problem === MEDIA_PROBLEM.DENIED || problem === MEDIA_PROBLEM.UNSUPPORTED)) {
+    return `media.${problem}.webview`;
+  }
+  return `media.${problem}`;
 }
 
 export function stopStream(stream) {

@@ -5,6 +5,7 @@
 export const NAMESPACE = Object.freeze({
   CITIZEN: '/citizen',
   STAFF: '/staff',
+  GUEST: '/guest', // invited third parties, no account
 });
 
 /** Events the citizen page emits (each with an ack) and receives. */
@@ -17,16 +18,19 @@ export const CITIZEN = Object.freeze({
     SEND_CHAT: 'send_chat', // {room_id, text} -> {ok, message: ChatMessageNotice}
     CHAT_HISTORY: 'chat_history', // {room_id} -> {ok, messages: [ChatMessageNotice], oldest first}
     RESUME: 'resume', // {resume_token} -> {ok, session: SessionStartedNotice}: after a reload
+    // ROOM.emit events exist here too; a citizen always gets not_allowed.
   }),
   on: Object.freeze({
-    QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null}
+    QUEUE_POSITION: 'queue_position', // {case_id, position, estimated_wait_seconds|null, seq}
     REQUEST_ENDED: 'request_ended', // {case_id, reason}
     SESSION_STARTED: 'session_started', // {room_id, case_id, service, language, peer, resume_token}
     SESSION_ENDED: 'session_ended', // {room_id, case_id, reason, ended_by, feedback_token, feedback_expires_at}
     PEER_RECONNECTING: 'peer_reconnecting', // {room_id, deadline}: the interpreter dropped
     PEER_RECONNECTED: 'peer_reconnected', // {room_id}: the interpreter is back
-    CHAT_MESSAGE: 'chat_message', // ChatMessageNotice: {room_id, case_id, seq, sender, sender_name, text, at}
+    // ChatMessageNotice: {room_id, case_id, seq, sender, sender_party, sender_name, text, at}
+    CHAT_MESSAGE: 'chat_message',
     VIDEO_QUALITY: 'video_quality', // sign language: {room_id, advice: [code]}, the server's check of your picture
+    ROSTER: 'roster', // RosterNotice (see ROOM.on.ROSTER)
   }),
 });
 
@@ -40,8 +44,14 @@ export const STAFF = Object.freeze({
     HANG_UP: 'hang_up',
     SEND_CHAT: 'send_chat',
     CHAT_HISTORY: 'chat_history',
+    DEPARTMENTS: 'departments', // {} -> {ok, departments: ['welfare', ...]}
+    WATCH_SESSION: 'watch_session', // supervisors: {room_id} -> {ok, session}; then rtc_offer (publishes nothing); hang_up leaves
+    // and ROOM.emit (create_invite, request_counselor, transfer, remove_party)
   }),
   on: Object.freeze({
+    ROSTER: 'roster', // RosterNotice
+    LEFT_ROOM: 'left_room', // {room_id, reason: 'left'|'removed'|'transferred'}: you are out, the room goes on
+    JOIN_REQUEST_ENDED: 'join_request_ended', // {room_id, kind: 'counselor'|'transfer', reason: 'declined_by_all'|'session_ended'}
     STATUS: 'status', // {status, reason|null, since}
     SERVICE_CLOSING: 'service_closing', // {service, closes_at}: ten minutes before closing
     STAFF_PRESENCE: 'staff_presence', // supervisors: {staff_id, display_name, status, reason, since}
@@ -55,6 +65,65 @@ export const STAFF = Object.freeze({
     CHAT_MESSAGE: 'chat_message',
   }),
 });
+
+/** Room management: emitted on any namespace; only the session's interpreter or a supervisor may. */
+export const ROOM = Object.freeze({
+  emit: Object.freeze({
+    CREATE_INVITE: 'create_invite', // {room_id, expires_in_minutes?=30} -> {ok, invite, url: '/guest?invite=...', expires_at}
+    REQUEST_COUNSELOR: 'request_counselor', // {room_id, department} -> {ok}; the counselor gets an `offer` (purpose 'counselor')
+    TRANSFER: 'transfer', // {room_id, to_staff_id|null} -> {ok}; the new one gets an `offer` (purpose 'transfer')
+    REMOVE_PARTY: 'remove_party', // {room_id, party} (a roster party id) -> {ok}
+  }),
+  on: Object.freeze({
+    // {room_id, supervisor_present, parties: [{party, role, label, publishes, audio_only, you,
+    //   media: {audio: mid|null, video: mid|null}}]}: media names the slot of YOUR peer connection
+    ROSTER: 'roster',
+  }),
+});
+
+/** Consent to recording: on every namespace (citizen, staff, guest). */
+export const CONSENT = Object.freeze({
+  emit: Object.freeze({
+    GIVE_CONSENT: 'give_consent', // {room_id, consent: true|false} -> {ok}; false declines or withdraws
+  }),
+  on: Object.freeze({
+    CONSENT_REQUEST: 'consent_request', // {room_id, records: ['audio', 'video']}: show the notice, ask
+    // {room_id, state, reason: 'recording_unavailable'|null,
+    //   parties: [{party, role, consent: 'asked'|'given'|'declined'|'withdrawn', you}]}
+    RECORDING_STATE: 'recording_state',
+  }),
+});
+
+/** Recording states (CONSENT.on.RECORDING_STATE's state). */
+export const RECORDING_STATE = Object.freeze({
+  OFF: 'off', // not recorded (reason says why: no key on the server)
+  WAITING: 'waiting', // not everyone present agreed yet
+  RECORDING: 'recording',
+  PAUSED: 'paused', // someone new has not agreed yet; nothing is written
+  STOPPED: 'stopped', // someone declined or withdrew
+});
+
+/** Events the guest page emits (each with an ack) and receives. */
+export const GUEST = Object.freeze({
+  emit: Object.freeze({
+    JOIN: 'join', // {invite, audio_only} -> {ok, room_id, party, service, language, audio_only, resume_token}
+    // {resume_token} -> the same as JOIN: after a reload, within the reconnect grace period
+    RESUME: 'resume',
+    RTC_OFFER: 'rtc_offer', // {room_id, type: 'offer', sdp} -> {ok, type: 'answer', sdp}
+    SEND_CHAT: 'send_chat', // {room_id, text} -> {ok, message: GuestChatMessage}
+    CHAT_HISTORY: 'chat_history', // {room_id} -> {ok, messages, you}
+    LEAVE: 'leave', // {room_id} -> {ok}
+  }),
+  on: Object.freeze({
+    ROSTER: 'roster',
+    CHAT_MESSAGE: 'chat_message', // {room_id, seq, sender, sender_party, sender_name, text, at}: no case_id
+    LEFT_ROOM: 'left_room', // {room_id, reason: 'removed'}
+    ROOM_CLOSED: 'room_closed', // {room_id}: the session ended
+  }),
+});
+
+/** Departments a counselor can come from (the server's list: STAFF.emit.DEPARTMENTS). */
+export const DEFAULT_DEPARTMENTS = Object.freeze(['welfare', 'transport', 'tax', 'housing', 'health', 'immigration']);
 
 /** counseling.services.Service */
 export const SERVICE = Object.freeze({
@@ -138,6 +207,9 @@ export const PARTY = Object.freeze({
   CITIZEN: 'citizen',
   INTERPRETER: 'interpreter',
   SYSTEM: 'system',
+  COUNSELOR: 'counselor',
+  GUEST: 'guest',
+  SUPERVISOR: 'supervisor', // listens in, publishes nothing
 });
 
 /** OfferClosedNotice.reason */
@@ -162,6 +234,17 @@ export const ERROR_CODE = Object.freeze({
   NOT_IN_ROOM: 'not_in_room',
   NOT_ON_DUTY: 'not_on_duty',
   IN_SESSION: 'in_session',
+  // rooms of more than two (signaling/parties.py, interpreter_pool)
+  NOT_ALLOWED: 'not_allowed', // only the session's interpreter or a supervisor may
+  ROOM_FULL: 'room_full',
+  ALREADY_IN_ROOM: 'already_in_room',
+  INVITE_UNKNOWN: 'invite_unknown',
+  INVITE_EXPIRED: 'invite_expired',
+  INVITE_USED: 'invite_used',
+  UNKNOWN_DEPARTMENT: 'unknown_department',
+  JOIN_PENDING: 'join_pending', // a counselor or transfer request for this room is still open
+  STAFF_UNAVAILABLE: 'staff_unavailable', // the named interpreter is not available or not qualified
+  UNKNOWN_PARTY: 'unknown_party',
   // counseling.hours (the ack's error also carries next_open)
   SERVICE_CLOSED: 'service_closed',
   CLOSING_SOON: 'closing_soon',
@@ -183,6 +266,7 @@ export const API = Object.freeze({
   ME: '/api/me',
   SERVICES: '/api/services',
   JOIN: '/api/join',
+  GUEST_PAGE: '/guest', // ?invite=<token>
 });
 
 export const ACK_TIMEOUT_MS = 15000;

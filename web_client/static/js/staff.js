@@ -1,8 +1,10 @@
 // The interpreter console: sign in, become available, answer offers (also with
-// Alt+A and Alt+X), run the call or the text chat, then write the wrap-up.
+// Alt+A and Alt+X), run the call or the text chat (with a guest, a department
+// counselor or a transfer: js/room_controls.js), then write the wrap-up.
 
 import { Call, playVideo, wireUnmuteButton } from './call.js';
 import { ChatPanel } from './chat.js';
+import { mountConsent } from './consent.js';
 import {
   MessageArea,
   STAFF_LOCALES,
@@ -16,8 +18,9 @@ import {
   titleCue,
 } from './i18n.js';
 import { MediaProblem, openCamera, stopStream, webRtcProblem } from './media.js';
-import { formatTime } from './records_common.js';
-import { WrapupForm } from './wrapup.js';
+import { OfferCard } from './offer_card.js';
+import { RoomControls } from './room_controls.js';
+import { WrapupSlot } from './staff_wrapup.js';
 import {
   API,
   AWAY_REASON,
@@ -47,10 +50,6 @@ const ui = {
   awayReason: $('away-reason'),
   presence: $('presence'),
   skills: $('skills'),
-  offer: $('offer'),
-  offerWhat: $('offer-what'),
-  offerCountdown: $('offer-countdown'),
-  offerProgress: $('offer-progress'),
   accept: $('accept'),
   decline: $('decline'),
   localVideo: $('local-video'),
@@ -59,25 +58,19 @@ const ui = {
   hangUp: $('hang-up'),
   links: $('staff-links'),
   linksList: $('staff-links-list'),
-  wrapupSlot: $('wrapup-slot'),
-  wrapupPending: $('wrapup-pending'),
-  wrapupPendingList: $('wrapup-pending-list'),
 };
 const errors = new MessageArea($('error'));
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.INTERPRETER, events: STAFF, alert: $('chat-alert') });
+const room = new RoomControls({ root: $('room'), errors });
+const offerCard = new OfferCard($('offer'));
+const wrapup = new WrapupSlot({
+  slot: $('wrapup-slot'),
+  pending: $('wrapup-pending'),
+  pendingList: $('wrapup-pending-list'),
+});
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 
-// The staff PC's clock may be off; past this much disagreement trust timeout_seconds.
-const MAX_CLOCK_SKEW_MS = 2000;
 const TAKING_CALLS = [STAFF_STATUS.AVAILABLE, STAFF_STATUS.OFFERED, STAFF_STATUS.IN_SESSION];
-
-/**
- * Answer an offer from anywhere on the page. Alt+letter is free in Chrome, Edge
- * and Firefox (Alt+D would take the address bar) and in screen readers (NVDA and
- * JAWS use Insert or Caps Lock, VoiceOver Control+Option). Matched by the key's
- * place (event.code), so a Korean layout or macOS's Option characters do not matter.
- */
-const SHORTCUTS = Object.freeze({ KeyA: 'accept', KeyX: 'decline' });
 
 /** The other staff pages, by role; they open in a new tab, so the console stays on duty. */
 const STAFF_LINKS = Object.freeze({
@@ -96,12 +89,12 @@ const state = {
   socket: null,
   presence: { status: STAFF_STATUS.OFFLINE, reason: null },
   localStream: null,
-  offer: null,
-  offerDeadline: 0,
-  offerTimer: null,
   session: null, // the session_started notice of the session in progress
+  roster: null, // the last roster of the session's room
+  role: PARTY.INTERPRETER, // ours in its room: the interpreter, or a department counselor
+  lastRoomId: null, // the room we were in last, for a left_room that comes after the status
+  accepted: null, // the offer we accepted last (its purpose: session, counselor, transfer)
   call: null,
-  wrapup: null, // {form, session, endedAt}: the wrap-up of the last session, until the next offer
 };
 
 function setView(view) {
@@ -113,6 +106,9 @@ function setView(view) {
   }
   ui.logout.hidden = section !== 'console';
   ui.hangUp.hidden = view !== 'call';
+  if (view !== 'call') {
+    room.stop();
+  }
   if (view !== 'call' && view !== 'ended') {
     chat.reset(); // the transcript stays through wrap-up, until the next call
   }
@@ -174,9 +170,7 @@ async function login(event) {
 async function logout() {
   endCall();
   hideOffer();
-  closeWrapup({ remember: false });
-  ui.wrapupPendingList.replaceChildren();
-  ui.wrapupPending.hidden = true;
+  wrapup.reset();
   if (state.socket) {
     state.socket.disconnect();
     state.socket = null;
@@ -302,7 +296,13 @@ function renderPresence({ status, reason = null }) {
   } else if (state.view === 'ended') {
     renderEnded();
   } else if (state.view === 'call' && status !== STAFF_STATUS.IN_SESSION) {
-    showEnded(PARTY.SYSTEM); // e.g. back after the reconnect grace period ran out
+    if (room.transferring) {
+      leaveRoom('transferred'); // the new interpreter is connected; wrap-up follows
+    } else if (state.role !== PARTY.INTERPRETER) {
+      leaveRoom(null); // out of someone else's session; left_room or session_ended says why
+    } else {
+      showEnded(PARTY.SYSTEM); // e.g. back after the reconnect grace period ran out
+    }
   }
 }
 
@@ -340,59 +340,19 @@ async function toggleAvailable() {
 
 // -- offers ---------------------------------------------------------------------
 
-function offerDeadline(offer) {
-  const byTimeout = Date.now() + offer.timeout_seconds * 1000;
-  const byClock = Date.parse(offer.expires_at);
-  if (Number.isFinite(byClock) && Math.abs(byClock - byTimeout) <= MAX_CLOCK_SKEW_MS) {
-    return byClock;
-  }
-  return byTimeout;
-}
-
-function tickOffer() {
-  if (!state.offer) {
-    return;
-  }
-  const leftMs = Math.max(0, state.offerDeadline - Date.now());
-  setMessage(ui.offerCountdown, 'staff.offer.countdown', { seconds: Math.ceil(leftMs / 1000) });
-  const totalMs = state.offer.timeout_seconds * 1000;
-  ui.offerProgress.value = totalMs > 0 ? leftMs / totalMs : 0;
-  if (leftMs === 0) {
-    clearInterval(state.offerTimer);
-    state.offerTimer = null;
-    ui.accept.disabled = true; // the server is closing the offer; do not race it
-  }
-}
-
 function onOffer(offer) {
   hideOffer();
-  closeWrapup(); // the next citizen: an unsaved wrap-up is listed to finish later
+  wrapup.close(); // the next citizen: an unsaved wrap-up is listed to finish later
   errors.clear();
   clearMessage(ui.notice);
-  state.offer = offer;
-  state.offerDeadline = offerDeadline(offer);
-  setMessage(ui.offerWhat, 'staff.offer.what', {
-    service: { key: `service.${offer.service}` },
-    language: { key: `language.${offer.language}` },
-  });
-  ui.offer.dataset.offerId = offer.offer_id;
-  ui.offer.hidden = false;
-  ui.accept.disabled = false;
-  ui.decline.disabled = false;
   setView('offer');
   setStatus('staff.presence.offered');
   setMessage(ui.title, 'staff.title_alert'); // visible in the tab strip, too
-  tickOffer();
-  state.offerTimer = setInterval(tickOffer, 250);
-  ui.accept.focus();
+  offerCard.show(offer);
 }
 
 function hideOffer() {
-  clearInterval(state.offerTimer);
-  state.offerTimer = null;
-  state.offer = null;
-  ui.offer.hidden = true;
-  delete ui.offer.dataset.offerId;
+  offerCard.hide();
   setMessage(ui.title, 'staff.title');
 }
 
@@ -404,7 +364,7 @@ function backToIdle() {
 }
 
 function onOfferClosed({ offer_id: offerId, reason }) {
-  if (!state.offer || state.offer.offer_id !== offerId) {
+  if (!offerCard.offer || offerCard.offer.offer_id !== offerId) {
     return;
   }
   hideOffer();
@@ -415,26 +375,27 @@ function onOfferClosed({ offer_id: offerId, reason }) {
 }
 
 async function answerOffer(eventName, accept) {
-  const offer = state.offer;
+  const offer = offerCard.offer;
   if (!offer) {
     return;
   }
   errors.clear();
-  ui.accept.disabled = true;
-  ui.decline.disabled = true;
+  offerCard.setBusy(true);
   if (accept && !isChatOnly(offer.service) && !(await ensureCamera())) {
-    ui.accept.disabled = false;
-    ui.decline.disabled = false;
+    offerCard.setBusy(false);
     return;
   }
   try {
     await emitWithAck(state.socket, eventName, { offer_id: offer.offer_id });
-    if (accept && state.offer === offer) {
+    if (accept) {
+      state.accepted = offer;
+    }
+    if (accept && offerCard.offer === offer) {
       setStatus('staff.status.joining');
     }
   } catch (err) {
     errors.showError(err);
-    if (state.offer === offer) {
+    if (offerCard.offer === offer) {
       hideOffer();
       backToIdle();
     }
@@ -445,14 +406,21 @@ async function answerOffer(eventName, accept) {
 
 async function onSessionStarted(notice) {
   hideOffer();
-  closeWrapup();
+  wrapup.close();
   endCall();
   errors.clear();
   state.session = notice;
+  state.roster = null;
+  state.lastRoomId = notice.room_id;
+  // A counselor's offer brings us in as the department's counselor; the roster
+  // confirms our role either way (after a reload the offer is long gone).
+  const accepted = state.accepted && state.accepted.case_id === notice.case_id ? state.accepted : null;
+  setRole(accepted && accepted.purpose === 'counselor' ? PARTY.COUNSELOR : PARTY.INTERPRETER);
+  room.start({ socket: state.socket, session: notice, manager: state.role === PARTY.INTERPRETER });
   const chatOnly = isChatOnly(notice.service);
   const what = { service: { key: `service.${notice.service}` }, language: { key: `language.${notice.language}` } };
   document.body.dataset.channel = chatOnly ? 'chat' : 'video';
-  setMessage(ui.hangUp, chatOnly ? 'staff.hang_up.chat' : 'staff.hang_up');
+  renderHangUp();
   setView('call');
   chat.start({ socket: state.socket, roomId: notice.room_id }); // after a reload: the transcript so far
   flash(ui.status);
@@ -476,11 +444,68 @@ async function onSessionStarted(notice) {
     localStream: state.localStream || new MediaStream(),
     remoteVideo: ui.remoteVideo,
     unmuteButton: ui.unmute,
+    roster: state.roster, // one may have come while the camera opened
   });
   state.call = call;
   call.addEventListener('connected', () => setStatus('staff.status.in_call', what));
   call.addEventListener('problem', ({ detail }) => errors.showError(detail));
   call.connect();
+}
+
+/** Our role in the room: who writes the wrap-up, whose chat lines read "You". */
+function setRole(role) {
+  state.role = role;
+  chat.self = role;
+  renderHangUp();
+}
+
+function renderHangUp() {
+  const chatOnly = Boolean(state.session) && isChatOnly(state.session.service);
+  let key = chatOnly ? 'staff.hang_up.chat' : 'staff.hang_up';
+  if (state.role !== PARTY.INTERPRETER) {
+    key = 'staff.hang_up.leave'; // a counselor leaves; the session goes on
+  }
+  setMessage(ui.hangUp, key);
+}
+
+/** Who is in the room, and which of our slots carries whom (the call's tiles follow it too). */
+function onRoster(roster) {
+  if (!state.session || roster.room_id !== state.session.room_id) {
+    return;
+  }
+  state.roster = roster;
+  const me = roster.parties.find((party) => party.you);
+  if (me && me.role !== state.role && (me.role === PARTY.INTERPRETER || me.role === PARTY.COUNSELOR)) {
+    setRole(me.role);
+  }
+  room.setManager(state.role === PARTY.INTERPRETER);
+  room.setRoster(roster);
+}
+
+/**
+ * We are out of a room that goes on: handed over (`transferred`), taken out
+ * (`removed`), left as a counselor (`left`), or not told yet (null).
+ */
+function leaveRoom(reason) {
+  if (state.session) {
+    state.session = null;
+    endCall();
+    chat.close();
+    setView('ended');
+    renderEnded();
+    titleCue('staff.title_alert.ended');
+    ui.available.focus();
+  }
+  if (reason) {
+    setMessage(ui.notice, `staff.left_room.${reason}`);
+    flash(ui.notice);
+  }
+}
+
+function onLeftRoom({ room_id: roomId, reason }) {
+  if (roomId === state.lastRoomId && (state.session || state.view === 'ended')) {
+    leaveRoom(reason);
+  }
 }
 
 function endCall() {
@@ -505,51 +530,10 @@ function showEnded(endedBy) {
   setMessage(ui.notice, `staff.ended_by.${endedBy}`);
   titleCue('staff.title_alert.ended');
   flash(ui.notice);
-  if (session) {
-    openWrapup(session);
+  if (session && state.role === PARTY.INTERPRETER) {
+    wrapup.open(session); // the case is the interpreter's to write up, not a counselor's
   }
   ui.available.focus(); // the next step: Available for calls (hang-up is gone)
-}
-
-// -- wrap-up --------------------------------------------------------------------
-
-/** The wrap-up form of the session that just ended, below the presence panel. */
-function openWrapup(session) {
-  closeWrapup();
-  const form = new WrapupForm(ui.wrapupSlot, { caseId: session.case_id });
-  state.wrapup = { form, session, endedAt: new Date().toISOString() };
-}
-
-/**
- * Take the form away (the next offer came, or sign-out). An unsaved one is
- * listed with a link to its case, where it can still be written.
- */
-function closeWrapup({ remember = true } = {}) {
-  const wrapup = state.wrapup;
-  if (!wrapup) {
-    return;
-  }
-  state.wrapup = null;
-  if (remember && wrapup.form.root.dataset.saved !== 'true') {
-    listUnsaved(wrapup);
-  }
-  wrapup.form.destroy();
-}
-
-function listUnsaved({ session, endedAt }) {
-  const link = document.createElement('a');
-  link.href = `/cases#case=${session.case_id}`;
-  link.target = '_blank';
-  link.rel = 'noopener';
-  link.dataset.caseId = session.case_id;
-  setMessage(link, 'staff.wrapup_pending.item', {
-    ...sessionWhat(session),
-    time: formatTime(endedAt, undefined, { date: false }),
-  });
-  const item = document.createElement('li');
-  item.append(link);
-  ui.wrapupPendingList.append(item);
-  ui.wrapupPending.hidden = false;
 }
 
 function sessionWhat(notice) {
@@ -592,25 +576,13 @@ async function hangUp() {
   } finally {
     ui.hangUp.disabled = false;
   }
-  if (state.session === session) {
-    showEnded(PARTY.INTERPRETER);
-  }
-}
-
-// -- keyboard shortcuts ---------------------------------------------------------
-
-function onShortcut(event) {
-  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) {
-    return; // AltGr (Ctrl+Alt) types letters on many layouts: leave it alone
-  }
-  const action = SHORTCUTS[event.code];
-  if (!action || !state.offer) {
+  if (state.session !== session) {
     return;
   }
-  event.preventDefault();
-  const button = action === 'accept' ? ui.accept : ui.decline;
-  if (!event.repeat && !button.disabled) {
-    button.click();
+  if (state.role === PARTY.INTERPRETER) {
+    showEnded(PARTY.INTERPRETER);
+  } else {
+    leaveRoom('left');
   }
 }
 
@@ -618,6 +590,7 @@ function onShortcut(event) {
 
 function connect() {
   const socket = window.io(NAMESPACE.STAFF, { withCredentials: true });
+  mountConsent(socket, { staff: true });
   state.socket = socket;
   socket.on('connect', () => {
     errors.clear(...CONNECTION_ERRORS);
@@ -662,6 +635,10 @@ function connect() {
   socket.on(STAFF.on.SESSION_ENDED, onSessionEnded);
   socket.on(STAFF.on.PEER_RECONNECTING, onPeerReconnecting);
   socket.on(STAFF.on.PEER_RECONNECTED, onPeerReconnected);
+  socket.on(STAFF.on.ROSTER, onRoster);
+  socket.on(STAFF.on.LEFT_ROOM, onLeftRoom);
+  socket.on(STAFF.on.JOIN_REQUEST_ENDED, (notice) => room.onJoinRequestEnded(notice));
+  socket.on(STAFF.on.STAFF_PRESENCE, (notice) => room.onStaffPresence(notice)); // supervisors only
 }
 
 // -- start --------------------------------------------------------------------
@@ -678,7 +655,6 @@ async function main() {
   ui.accept.addEventListener('click', () => answerOffer(STAFF.emit.ACCEPT_OFFER, true));
   ui.decline.addEventListener('click', () => answerOffer(STAFF.emit.DECLINE_OFFER, false));
   ui.hangUp.addEventListener('click', hangUp);
-  document.addEventListener('keydown', onShortcut);
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
 
   const problem = webRtcProblem();

@@ -14,6 +14,7 @@ import {
   t,
   titleCue,
 } from './i18n.js';
+import { ListenIn } from './listen_in.js';
 import { NAMESPACE, STAFF, STAFF_STATUS } from './protocol.js';
 import { SignIn, api, formatNumber, formatSeconds, formatShare, formatTime } from './records_common.js';
 
@@ -77,6 +78,9 @@ const ui = {
   chartWait: $('chart-wait'),
 };
 const errors = new MessageArea($('error'));
+// Listening in to a session (issue 5): its panel, and a button on each session row.
+const listenIn = new ListenIn({ board: document.querySelector('.board'), errors });
+listenIn.addColumn(ui.sessions);
 
 const state = {
   live: false,
@@ -257,6 +261,7 @@ function renderSessions() {
             ? badge(t('supervisor.sessions.reconnecting'), { class: 'badge reconnecting' })
             : badge(t('supervisor.sessions.connected'), { class: 'badge connected' }),
         ),
+        cell('listen', listenIn.button(s)),
       ],
       { 'data-room': s.room_id, 'data-reconnecting': String(Boolean(s.reconnecting)) },
     ),
@@ -563,12 +568,14 @@ function connect() {
       setConnection('offline', 'supervisor.connection.lost');
     }
   });
+  listenIn.attach(socket);
   socket.on(STAFF.on.DASHBOARD, onDashboard);
   socket.on(STAFF.on.STAFF_PRESENCE, onStaffPresence);
 }
 
 function stopLive() {
   state.live = false;
+  listenIn.close();
   if (state.socket) {
     state.socket.disconnect();
     state.socket = null;

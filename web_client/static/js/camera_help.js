@@ -1,0 +1,81 @@
+// When video cannot work here (the camera refused, missing or busy, or a webview
+// without WebRTC): what else the citizen can do, right where they are.
+//
+// - Everyone: a text chat with a counselor (written Korean; a chat needs no camera
+//   and no WebRTC, only this page's connection), and booking a time for later.
+// - Foreign-language callers: their session is spoken, so a microphone is enough:
+//   "voice only" opens the microphone alone, and the counselor hears them and is
+//   seen by them, without seeing them. Not for sign language, where the picture is
+//   the language; not without WebRTC, which voice needs as much as video.
+
+import { setMessage } from './i18n.js';
+import { MEDIA_PROBLEM } from './media.js';
+import { SERVICE } from './protocol.js';
+
+/** Problems after which no call (video or voice) can be made from this page. */
+const NO_WEBRTC = new Set([MEDIA_PROBLEM.UNSUPPORTED, MEDIA_PROBLEM.INSECURE]);
+
+/** Whether no call at all can be made from this page (video or voice). */
+export function noCalls(problem) {
+  return NO_WEBRTC.has(problem);
+}
+
+/**
+ * The options to offer for `problem` when the citizen chose `service`:
+ * {voice, chat, book} booleans. Nothing while there is no problem or for a text
+ * chat (which needs no camera). A reservation's join link fixes the service and
+ * already has its time: neither chat nor another booking is offered then.
+ */
+export function alternatives(problem, service, { reserved = false } = {}) {
+  if (!problem || service === SERVICE.CHAT) {
+    return { voice: false, chat: false, book: false };
+  }
+  return {
+    voice: service === SERVICE.FOREIGN_LANGUAGE && !NO_WEBRTC.has(problem),
+    chat: !reserved,
+    book: !reserved,
+  };
+}
+
+/**
+ * The panel under the camera button. `onChat` starts a text chat, `onVoice`
+ * continues by voice; the booking link points where `bookingHref()` says.
+ */
+export class CameraHelp {
+  constructor(root, { onChat, onVoice, bookingHref }) {
+    this.root = root;
+    this.intro = root.querySelector('[data-part="intro"]');
+    this.voice = root.querySelector('[data-part="voice"]');
+    this.voiceNote = root.querySelector('[data-part="voice-note"]');
+    this.chat = root.querySelector('[data-part="chat"]');
+    this.book = root.querySelector('[data-part="book"]');
+    this.bookingHref = bookingHref;
+    this.voice.addEventListener('click', () => onVoice());
+    this.chat.addEventListener('click', () => onChat());
+  }
+
+  /** Show the options for `problem` and `service`, or hide the panel. */
+  render(problem, service, { reserved = false, show = true } = {}) {
+    const options = alternatives(problem, service, { reserved });
+    const any = options.voice || options.chat || options.book;
+    this.root.hidden = !(show && any);
+    this.root.dataset.problem = problem || '';
+    if (this.root.hidden) {
+      return;
+    }
+    const intro = service === SERVICE.FOREIGN_LANGUAGE ? 'camera_help.intro.foreign_language' : 'camera_help.intro';
+    setMessage(this.intro, options.voice ? intro : 'camera_help.intro');
+    this.voice.hidden = !options.voice;
+    this.voiceNote.hidden = !options.voice;
+    this.chat.hidden = !options.chat;
+    this.book.hidden = !options.book;
+    this.book.querySelector('a').href = this.bookingHref();
+  }
+
+  /** The first option, for the keyboard focus after a problem. */
+  firstOption() {
+    return [this.voice, this.chat, this.book.querySelector('a')].find(
+      (element) => !element.hidden && !element.closest('[hidden]'),
+    );
+  }
+}
