@@ -6,7 +6,8 @@
 // Neither covers the call nor moves it: the badge is a line under the page's
 // status, and the question is a compact, non-modal sheet in the page's call
 // controls (on a phone: the sticky bar with Hang up / Leave, above the home bar
-// and clear of the safe-area insets), while the picture gives up the sheet's
+// and clear of the safe-area insets; on the console: under its status line),
+// while the picture gives up the sheet's
 // height. The page never scrolls for it; the focus moves to it instead (unless
 // someone is typing), so a keyboard or screen-reader user lands on the question.
 //
@@ -65,18 +66,17 @@ function placeUnderStatus(node) {
 }
 
 /**
- * Put the question with the page's call controls: first inside the citizen's
- * and guest's control bar (sticky on a phone), just before the console's;
- * at the end of the main part on a page without any.
+ * Put the question where it is seen without scrolling: first in the citizen's
+ * and the guest's call controls (the bar that is sticky on a phone, above the
+ * home bar); on the console, whose controls end a tall page, under the status
+ * line at the top.
  */
 function placeWithControls(node) {
-  const controls = document.querySelector('.call-controls');
-  if (controls && controls.tagName === 'SECTION') {
+  const controls = document.querySelector('.citizen .call-controls');
+  if (controls) {
     controls.prepend(node);
-  } else if (controls) {
-    controls.before(node);
   } else {
-    (document.querySelector('main') || document.body).append(node);
+    placeUnderStatus(node);
   }
 }
 
