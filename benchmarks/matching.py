@@ -524,6 +524,7 @@ def goals(single: dict[str, Any], redis: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_at_start = loadavg()  # other work on the machine shows here
     note(f"one process in memory: {args.citizens} citizens, {args.staff} staff")
     single = await mode("single", 1, args)
     note("two processes on Redis")
@@ -541,6 +542,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "goals": goals(single, redis),
         "double_assignments": len(doubles),
         "double_assignment_examples": doubles[:10],
+        "loadavg_at_start": load_at_start,
         "loadavg": loadavg(),
         "machine": machine_info(),
     }

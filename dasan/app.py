@@ -167,11 +167,12 @@ def create_app(settings: Settings) -> web.Application:
             log.warning("closed %d cases left open by the previous run", interrupted)
         # Recordings: never stored in clear, so none without a key.
         data_dir = settings.data_dir.resolve()
+        key = recording_key(settings.recording_key_bytes(), settings.demo, data_dir)
         library = AppRecordings(
             SqlRecordings(database),
             SqlAccessAudit(database),
             cases,
-            recording_key(settings.recording_key_bytes(), settings.demo, data_dir),
+            key,
             data_dir,
             utc_now,
         )
@@ -179,7 +180,6 @@ def create_app(settings: Settings) -> web.Application:
         if recovered:
             log.warning("closed %d recordings left open by the previous run", recovered)
         # Consent and recording, run by the process holding each room's media.
-        key = recording_key(settings.recording_key_bytes(), settings.demo, data_dir)
         recorders = room_recorders(media_server, key, data_dir, SqlRecordings(database))
         consent = ConsentDesk(desk, rooms, SocketNotifier(sio), recorders, utc_now)
         desk.consent = consent

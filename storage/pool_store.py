@@ -49,8 +49,9 @@ class MemoryPoolStore:
 
 
 # Take the lock, unless another process has claimed the next turn; returns the
-# pool's version, or -1 (claiming the next turn when no one else holds it).
-# KEYS: lock, turn, version. ARGV: process, token, lock ms, turn ms.
+# pool's version, or -1 (claiming the next turn, when turns are on and no one
+# else holds it). KEYS: lock, turn, version. ARGV: process, token, lock ms,
+# turn ms (0: no turns).
 _ACQUIRE = """
 local turn = redis.call('get', KEYS[2])
 if turn and turn ~= ARGV[1] then return -1 end
@@ -58,7 +59,7 @@ if redis.call('set', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then
   if turn then redis.call('del', KEYS[2]) end
   return tonumber(redis.call('get', KEYS[3]) or '0')
 end
-redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[4])
+if ARGV[4] ~= '0' then redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[4]) end
 return -1
 """
 # Save (when changed) and let go, only while still holding the lock; returns
@@ -90,11 +91,12 @@ class RedisPoolStore:
     does not stop the others for longer than that. Within a process, commands
     queue on a local lock first, so only one of them polls Redis for the shared
     lock (every ``poll_seconds``) and they are served in order. Between
-    processes, turns alternate: a process that finds the lock taken claims the
-    next turn, and the holder's next command waits for it, so a busy process
-    cannot starve a quiet one. A claim lapses after ``turn_seconds`` (three
-    polls by default) unless its process polls again: a waiter that is gone,
-    or short of CPU, does not keep the lock idle.
+    processes, whoever polls when the lock is free takes it. With
+    ``turn_seconds`` above 0, turns alternate instead: a process that finds the
+    lock taken claims the next turn (for that long, renewed at each poll), and
+    the holder's next command waits for it, so a busy process cannot starve a
+    quiet one. Off by default: on two shared cores the handovers left the lock
+    idle while the claimer waited for CPU (BENCHMARKS.md, matching).
 
     Each save bumps a version number beside the pool. A process keeps the pool it
     last saw, with that version, and loads the pool again only when another
@@ -114,7 +116,7 @@ class RedisPoolStore:
         lock_seconds: float = 30.0,
         wait_seconds: float = 15.0,
         poll_seconds: float = 0.002,
-        turn_seconds: float | None = None,
+        turn_seconds: float = 0.0,
     ) -> None:
         self._redis: Redis = Redis.from_url(url)
         self._rules = rules
@@ -123,10 +125,7 @@ class RedisPoolStore:
         self._lock_key = f"{key}:lock"
         self._turn_key = f"{key}:turn"
         self._lock_ms = int(lock_seconds * 1000)
-        # A few polls: a waiter that stops polling (gone, or starved of CPU)
-        # soon lets the lock's holder go on.
-        turn = 0.0001 if turn_seconds is None else turn_seconds
-        self._turn_ms = max(1, int(turn * 1000))
+        self._turn_ms = 0 if turn_seconds <= 0 else max(1, int(turn_seconds * 1000))
         self._wait_seconds = wait_seconds
         self._poll_seconds = poll_seconds
         self._process = secrets.token_hex(8)
