@@ -38,6 +38,7 @@ from signaling.room_sockets import CitizenRooms, GuestNamespace, StaffRooms
 from signaling.scheduling import SCHEDULING, SchedulingRuntime, add_scheduling_routes
 from signaling.sockets import SocketNotifier
 from signaling.throttle import Throttle
+from signaling.waits import WAITS, WaitBoard, add_wait_routes
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.liveness import MemoryLiveness, RedisLiveness
@@ -123,6 +124,7 @@ def create_app(settings: Settings) -> web.Application:
     add_scheduling_routes(app, WEB_CLIENT / "static")
     add_record_routes(app, WEB_CLIENT / "static")
     add_recording_routes(app)
+    add_wait_routes(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         database = await open_database(database_url(settings))
@@ -203,6 +205,7 @@ def create_app(settings: Settings) -> web.Application:
             long_wait_minutes=settings.booking_offer_wait_minutes,
         )
         app[RUNTIME] = Runtime(database, cases, chat, desk, auth, media_server, demo)
+        app[WAITS] = WaitBoard(store.snapshot, utc_now)
         app[HTTP_RUNTIME] = HttpRuntime(
             auth,
             cases,

@@ -44,6 +44,7 @@ import {
   isChatOnly,
 } from './protocol.js';
 import { AdviceLine } from './quality.js';
+import { WaitNow } from './wait_now.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -79,6 +80,7 @@ const ui = {
 };
 const errors = new MessageArea($('error'));
 const pictureAdvice = new AdviceLine(ui.quality, ui.localVideo);
+const waitNow = new WaitNow($('wait-now')); // the wait before asking
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.CITIZEN, events: CITIZEN, alert: $('chat-alert') });
 const cameraSwitch = new CameraSwitch(ui.switchCamera, {
   preview: ui.localVideo,
@@ -190,6 +192,7 @@ function renderLanguageOptions() {
 
 function onServiceChange() {
   renderLanguageOptions();
+  waitNow.refresh();
   if (state.view === 'choose' && state.connected) {
     setStatus(readyStatus());
   }
@@ -198,6 +201,8 @@ function onServiceChange() {
 /** Open or closed, and until or from when, before the citizen asks. */
 function renderHours() {
   const entry = selectedService();
+  const { languages } = entry;
+  waitNow.show(entry.service, languages.length < 2 ? languages[0] : ui.language.value, entry.open);
   if (typeof entry.open !== 'boolean') {
     clearMessage(ui.serviceHours);
     return;
@@ -823,6 +828,10 @@ async function main() {
   renderCamera();
 
   ui.service.addEventListener('change', onServiceChange);
+  ui.language.addEventListener('change', () => {
+    renderHours();
+    waitNow.refresh();
+  });
   ui.startCamera.addEventListener('click', startCamera);
   ui.form.addEventListener('submit', ask);
   ui.cancel.addEventListener('click', cancel);
@@ -834,6 +843,12 @@ async function main() {
 
   await loadServices();
   await loadReservation();
+  waitNow.refresh();
+  setInterval(() => {
+    if (state.view === 'choose') {
+      waitNow.refresh();
+    }
+  }, 30_000);
   // Opening and closing times pass while the page stays open.
   setInterval(() => {
     if (state.view === 'choose') {

@@ -265,6 +265,7 @@ export const API = Object.freeze({
   LOGOUT: '/api/logout',
   ME: '/api/me',
   SERVICES: '/api/services',
+  WAITS: '/api/waits', // the wait a request made now would have
   JOIN: '/api/join',
   GUEST_PAGE: '/guest', // ?invite=<token>
 });
