@@ -67,7 +67,8 @@ class RoomParty:
     resume_hash: str = ""
     """A guest's resume token, hashed: a reload takes the place up again."""
     grace_until: datetime | None = None
-    """Set while a guest's connection is gone: until when they may come back."""
+    """Set while their connection is gone (a guest, a counselor, a supervisor):
+    until when they may come back."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,7 +223,8 @@ class Pool(RoomCommands):
             staff.connections.add(connection)
             if staff.grace_until is not None and staff.room_id is not None:
                 staff.grace_until = None
-                return [StaffReconnected(self._sessions[staff.room_id])]
+                back = self._helper_back(staff_id, staff.room_id)
+                return back or [StaffReconnected(self._sessions[staff.room_id])]
             return []
         self._staff[staff_id] = StaffRecord(
             skills,
@@ -353,10 +354,13 @@ class Pool(RoomCommands):
                 staff.idle_since = now
                 events.append(self._changed(staff_id))
             if staff.grace_until is not None and staff.grace_until <= now:
-                assert staff.room_id is not None
-                events += self._end_session(
-                    staff.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
-                )
+                # Only the session's interpreter ends it; a counselor's place
+                # lapses with their party (``_lapse_party_graces``).
+                held = self._sessions.get(staff.room_id or "")
+                if held is not None and held.staff_id == staff_id:
+                    events += self._end_session(
+                        held.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
+                    )
         for citizen_id, deadline in list(self._citizen_grace.items()):
             session = self.session_of(citizen_id)
             if deadline <= now and session is not None:

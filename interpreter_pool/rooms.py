@@ -165,8 +165,14 @@ class RoomCommands:
         label: str = "",
         connection: str = "",
     ) -> tuple[Session, list[PoolEvent]]:
-        """A supervisor listens in: in the room, publishing nothing."""
+        """A supervisor listens in: in the room, publishing nothing. Back
+        within their reconnect grace (a reload), ``connection`` takes the place."""
         session = self._session(room_id, supervisor_id)
+        mine = session.party(supervisor_id)
+        if mine is not None and mine.role is Party.SUPERVISOR and mine.grace_until:
+            mine = replace(mine, connection=connection, grace_until=None)
+            session = self._swap(session, mine)
+            return session, [PartyReconnected(session, mine)]
         if self.session_of(supervisor_id) is not None:
             raise AlreadyInRoom(room_id, supervisor_id)
         self._check_room(session, publishes=False)
@@ -290,16 +296,17 @@ class RoomCommands:
     def connection_gone(
         self, party_id: str, connection: str, now: datetime
     ) -> list[PoolEvent]:
-        """A guest's or supervisor's connection closed: they leave their room;
-        a guest who holds a resume token keeps their place for the reconnect
-        grace period instead."""
+        """A guest's or supervisor's connection closed: a supervisor, and a
+        guest who holds a resume token, keep their place for the reconnect
+        grace period; other guests leave their room."""
         session = self.session_of(party_id)
         party = None if session is None else session.party(party_id)
         if session is None or party is None:
             return []
         if not party.connection or party.connection != connection:
             return []  # staff in the room leave when their last tab closes
-        if party.resume_hash and self.rules.reconnect_grace > timedelta(0):
+        held = party.resume_hash or party.role is Party.SUPERVISOR
+        if held and self.rules.reconnect_grace > timedelta(0):
             if party.grace_until is not None:
                 return []
             deadline = now + self.rules.reconnect_grace
@@ -346,13 +353,30 @@ class RoomCommands:
         return events
 
     def _helper_gone(self, staff_id: str, now: datetime) -> list[PoolEvent]:
-        """A counselor or incoming interpreter went offline: they leave at once."""
+        """A counselor or incoming interpreter went offline: they keep their
+        place for the reconnect grace period (without one they leave at once)."""
         staff = self._staff[staff_id]
         session = None if staff.room_id is None else self._sessions.get(staff.room_id)
         party = None if session is None else session.party(staff_id)
         if session is None or party is None:
             return []
-        return self._leave(session, party, "connection_lost", now)
+        if self.rules.reconnect_grace <= timedelta(0):
+            return self._leave(session, party, "connection_lost", now)
+        if party.grace_until is not None:
+            return []
+        staff.grace_until = now + self.rules.reconnect_grace
+        party = replace(party, grace_until=staff.grace_until)
+        session = self._swap(session, party)
+        return [PartyReconnecting(session, party, staff.grace_until)]
+
+    def _helper_back(self, staff_id: str, room_id: str) -> list[PoolEvent]:
+        """A counselor in their grace period connected again: same place."""
+        session = self._sessions[room_id]
+        party = session.party(staff_id)
+        if party is None:
+            return []
+        party = replace(party, grace_until=None)
+        return [PartyReconnected(self._swap(session, party), party)]
 
     def _accept_join(
         self, staff_id: str, offer: Offer, now: datetime

@@ -268,6 +268,15 @@ async def test_a_supervisor_listens_in_from_the_dashboard(
     await check_in(supervisor, "supervisor", "listening", ["ko", "en"])
     await check_in(citizen, "citizen", "supervisor-listening", ["en"])
 
+    # The dashboard reloads: it listens again (the server kept the place).
+    await supervisor.reload()
+    await expect(supervisor.locator("#listen")).to_be_visible()
+    await sees_video_of(supervisor, {"citizen", "interpreter"})
+    await expect(supervisor.locator("#listen .status")).to_have_text(
+        f"Listening in to the session of {INTERPRETER}."
+    )
+    await expect(citizen.locator(".supervisor-badge")).to_be_visible()
+
     await supervisor.click("#listen-stop")
     await expect(supervisor.locator("#listen")).to_be_hidden()
     for page in (citizen, staff):
@@ -328,6 +337,22 @@ async def test_a_department_counselor_joins_through_the_counselor_queue(
     await expect(line.locator(".chat-sender")).to_have_text("Department counselor")
     mine = counselor.locator("#chat-messages > li[data-sender='counselor']")
     await expect(mine).to_have_attribute("data-mine", "true")
+
+    # The counselor's console reloads: back in the same place within the grace
+    # period, with the chat so far; the citizen's peer connection stays.
+    citizen_pc = await citizen.evaluate_handle("window.dasanCall.pc")
+    await counselor.reload()
+    await expect(counselor.locator("body")).to_have_attribute("data-state", "call")
+    await expect(counselor.locator("#hang-up")).to_have_text("Leave the session")
+    await expect(mine).to_contain_text("Welfare office here")
+    await expect(mine).to_have_attribute("data-mine", "true")
+    await sees_video_of(counselor, {"citizen", "interpreter"})
+    await sees_video_of(citizen, {"interpreter", "counselor"})
+    assert await citizen.evaluate("(pc) => pc === window.dasanCall.pc", citizen_pc)
+    await expect(citizen.locator(".room-tiles .room-tile")).to_have_count(1)
+    await expect(
+        citizen.locator(".room-tiles .room-tile[data-reconnecting='true']")
+    ).to_have_count(0)
 
     # The counselor leaves; the session goes on, and the case's wrap-up stays
     # the interpreter's.

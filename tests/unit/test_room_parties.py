@@ -4,6 +4,7 @@ a supervisor listening in, and what the case keeps of them."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -233,8 +234,9 @@ def test_a_session_end_frees_everyone_and_drops_invites() -> None:
         pool.join_with_invite("g2", "h2", at(21), audio_only=False)
 
 
-def test_an_offline_counselor_or_supervisor_leaves_at_once() -> None:
+def test_without_grace_an_offline_counselor_or_supervisor_leaves_at_once() -> None:
     pool, session = in_session()
+    pool.rules = replace(pool.rules, reconnect_grace=timedelta(0))
     room = session.room_id
     (offer,) = of(
         pool.request_counselor("i1", False, room, "welfare", at(9)), OfferMade

@@ -1,12 +1,37 @@
 // A supervisor listens in to a session from the dashboard: watch_session joins
 // the room without publishing (every slot receive-only), the tiles show everyone
 // by role, and everyone in the room sees a "supervisor listening" badge. The
-// panel is built here so that the dashboard's markup stays as it is.
+// panel is built here so that the dashboard's markup stays as it is. A reload
+// (or a dropped connection) within the reconnect grace period listens again:
+// the server hands the session back with session_started.
 
 import { Call } from './call.js';
 import { clearMessage, flash, setMessage, t } from './i18n.js';
 import { STAFF, emitWithAck } from './protocol.js';
 import { ensureStylesheet } from './room_tiles.js';
+
+// The session this tab listens to (sessionStorage: this tab only, gone with it).
+const LISTENING = 'dasan:listening';
+
+function remembered() {
+  try {
+    return JSON.parse(sessionStorage.getItem(LISTENING) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+function remember(session) {
+  try {
+    if (session) {
+      sessionStorage.setItem(LISTENING, JSON.stringify({ room_id: session.room_id, staff_name: session.staff_name }));
+    } else {
+      sessionStorage.removeItem(LISTENING);
+    }
+  } catch {
+    // storage refused: a reload just will not listen again
+  }
+}
 
 function make(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -64,12 +89,29 @@ export class ListenIn {
     };
     socket.on(
       STAFF.on.SESSION_ENDED,
-      mine(() => this.close('supervisor.listen.ended')),
+      mine(() => {
+        remember(null);
+        this.close('supervisor.listen.ended');
+      }),
     );
     socket.on(
       STAFF.on.LEFT_ROOM,
-      mine(() => this.close()),
+      mine(() => {
+        remember(null);
+        this.close();
+      }),
     );
+    socket.on(STAFF.on.SESSION_STARTED, (notice) => this.rejoin(notice));
+  }
+
+  /** The server hands back the session we listened to (after a reload or a dropped connection): listen again. */
+  rejoin(notice) {
+    const held = this.session || remembered();
+    if (!notice || !held || held.room_id !== notice.room_id) {
+      return;
+    }
+    this.close();
+    this.listen(held);
   }
 
   /** The sessions table's column for the buttons (the markup has five). */
@@ -103,7 +145,9 @@ export class ListenIn {
     this.renderButtons();
     try {
       await emitWithAck(this.socket, STAFF.emit.WATCH_SESSION, { room_id: session.room_id });
+      remember(session);
     } catch (err) {
+      remember(null);
       this.session = null;
       this.panel.hidden = true;
       this.renderButtons();
@@ -137,6 +181,7 @@ export class ListenIn {
       return;
     }
     this.stop.disabled = true;
+    remember(null);
     try {
       await emitWithAck(this.socket, STAFF.emit.HANG_UP, { room_id: session.room_id });
     } catch {
