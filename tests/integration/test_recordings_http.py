@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -382,7 +383,7 @@ async def test_retention_deletes_the_recordings_of_erased_cases(
             shutil.copyfile(root / file.path, tmp_path / path)
             row = as_recording(old.id, file)
             row = Recording(
-                "f" + row.id[1:], old.id, row.party_role, row.party_id, row.kind,
+                secrets.token_hex(16), old.id, row.party_role, row.party_id, row.kind,
                 row.codec, path, row.started_at, row.ended_at, row.status, row.bytes,
             )  # fmt: skip
             old_rows.append(row)
