@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -129,6 +130,11 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    # Everything made at start-up lives as long as the process: keep it out of
+    # the collector's full passes, which otherwise pause the event loop longer
+    # the bigger the heap (BENCHMARKS.md, matching).
+    gc.collect()
+    gc.freeze()
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         "Dasan RTC is running.",
