@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from counseling.cases import Party
 from counseling.services import Skill
@@ -22,6 +22,18 @@ from interpreter_pool.records import (
 )
 
 VERSION = 1
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+def _same(new: T, old: T | None) -> T:
+    """``old`` when it equals ``new``: the copy already in memory is kept."""
+    return old if old is not None and old == new else new
+
+
+def _reuse(new: T, previous: Mapping[K, T], key: K) -> T:
+    return _same(new, previous.get(key))
 
 
 def _time(value: datetime | None) -> str | None:
@@ -160,40 +172,61 @@ def load(
     data: dict[str, Any],
     rules: PoolRules | None = None,
     make_id: Callable[[], str] = new_id,
+    previous: Pool | None = None,
 ) -> Pool:
-    """A pool in the state ``dump`` wrote; unknown versions are refused."""
+    """A pool in the state ``dump`` wrote; unknown versions are refused.
+
+    With ``previous`` (a pool this process loaded or saved before, which no one
+    will change again), every record that equals one of ``previous`` is that
+    record, not a new copy. Between two commands only a few records change, so
+    the copies a load would make for the rest die at once instead of living on
+    until the next load: a process that loads the pool for every command then
+    makes no more long-lived objects than one that keeps it in memory, and the
+    collector's full passes over the whole heap (tens of milliseconds with
+    hundreds of connections) stay rare.
+    """
     if data.get("version") != VERSION:
         raise ValueError(f"pool state version {data.get('version')!r} is unknown")
     pool = Pool(rules, make_id)
+    old = previous if previous is not None else Pool(rules, make_id)
     for sid, s in data["staff"].items():
-        pool._staff[sid] = StaffRecord(
-            skills=frozenset(Skill.parse(k) for k in s["skills"]),
-            status=StaffStatus(s["status"]),
-            since=_at(s["since"]),
-            idle_since=_at(s["idle_since"]),
-            reason=None if s["reason"] is None else AwayReason(s["reason"]),
-            name=s["name"],
-            connections=set(s["connections"]),
-            offer_id=s["offer_id"],
-            room_id=s["room_id"],
-            missed=s["missed"],
-            wrap_up_until=_parse(s["wrap_up_until"]),
-            wrap_up_skill=_skill(s["wrap_up_skill"]),
-            grace_until=_parse(s["grace_until"]),
-            departments=frozenset(s.get("departments", ())),
+        pool._staff[sid] = _reuse(
+            StaffRecord(
+                skills=frozenset(Skill.parse(k) for k in s["skills"]),
+                status=StaffStatus(s["status"]),
+                since=_at(s["since"]),
+                idle_since=_at(s["idle_since"]),
+                reason=None if s["reason"] is None else AwayReason(s["reason"]),
+                name=s["name"],
+                connections=set(s["connections"]),
+                offer_id=s["offer_id"],
+                room_id=s["room_id"],
+                missed=s["missed"],
+                wrap_up_until=_parse(s["wrap_up_until"]),
+                wrap_up_skill=_skill(s["wrap_up_skill"]),
+                grace_until=_parse(s["grace_until"]),
+                departments=frozenset(s.get("departments", ())),
+            ),
+            old._staff,
+            sid,
         )
+    waiting = {r.case_id: r for r in old._waiting}
     for r in data["waiting"]:
         pool._waiting.append(
-            WaitingRequest(
-                case_id=r["case_id"],
-                citizen_id=r["citizen_id"],
-                skill=Skill.parse(r["skill"]),
-                asked_at=_at(r["asked_at"]),
-                priority=r["priority"],
-                declined_by=set(r["declined_by"]),
-                offer_id=r["offer_id"],
-                told=None if r["told"] is None else (r["told"][0], r["told"][1]),
-                preferred=r.get("preferred"),
+            _reuse(
+                WaitingRequest(
+                    case_id=r["case_id"],
+                    citizen_id=r["citizen_id"],
+                    skill=Skill.parse(r["skill"]),
+                    asked_at=_at(r["asked_at"]),
+                    priority=r["priority"],
+                    declined_by=set(r["declined_by"]),
+                    offer_id=r["offer_id"],
+                    told=None if r["told"] is None else (r["told"][0], r["told"][1]),
+                    preferred=r.get("preferred"),
+                ),
+                waiting,
+                r["case_id"],
             )
         )
     for o in data["offers"]:
@@ -208,7 +241,7 @@ def load(
             o.get("purpose"),
             o.get("department"),
         )
-        pool._offers[offer.id] = offer
+        pool._offers[offer.id] = _reuse(offer, old._offers, offer.id)
     for x in data["sessions"]:
         session = Session(
             x["room_id"],
@@ -234,14 +267,20 @@ def load(
             ),
             x.get("incoming"),
         )
-        pool._sessions[session.room_id] = session
+        pool._sessions[session.room_id] = _reuse(
+            session, old._sessions, session.room_id
+        )
     grace = data.get("citizen_grace", {})  # absent in state from before resumes
-    pool._citizen_grace = {c: _at(d) for c, d in grace.items()}
-    pool._resume = dict(data.get("resume", {}))
+    pool._citizen_grace = _same(
+        {c: _at(d) for c, d in grace.items()}, old._citizen_grace
+    )
+    pool._resume = _same(dict(data.get("resume", {})), old._resume)
     links = data.get("citizen_links", {})
-    pool._citizen_links = {c: set(v) for c, v in links.items()}
+    pool._citizen_links = _same(
+        {c: set(v) for c, v in links.items()}, old._citizen_links
+    )
     pool.queue_seq = data.get("queue_seq", 0)
-    pool._joins = [
+    joins = [
         JoinRequest(
             j["room_id"],
             j["case_id"],
@@ -256,19 +295,30 @@ def load(
         )
         for j in data.get("joins", ())
     ]
+    pool._joins = [next((o for o in old._joins if o == j), j) for j in joins]
     for i in data.get("invites", ()):
-        pool._invites[i["token_hash"]] = Invite(
-            i["id"],
+        pool._invites[i["token_hash"]] = _reuse(
+            Invite(
+                i["id"],
+                i["token_hash"],
+                i["room_id"],
+                i["created_by"],
+                _at(i["created_at"]),
+                _at(i["expires_at"]),
+                i["used_by"],
+            ),
+            old._invites,
             i["token_hash"],
-            i["room_id"],
-            i["created_by"],
-            _at(i["created_at"]),
-            _at(i["expires_at"]),
-            i["used_by"],
         )
     times: HandleTimes = pool._times
     for key, values in data["handle"].items():
-        times._handle[Skill.parse(key)] = deque(values, maxlen=times._keep)
+        skill = Skill.parse(key)
+        times._handle[skill] = _reuse(
+            deque(values, maxlen=times._keep), old._times._handle, skill
+        )
     for key, values in data["wrap_up"].items():
-        times._wrap_up[Skill.parse(key)] = deque(values, maxlen=times._keep)
+        skill = Skill.parse(key)
+        times._wrap_up[skill] = _reuse(
+            deque(values, maxlen=times._keep), old._times._wrap_up, skill
+        )
     return pool

@@ -181,10 +181,14 @@ class RedisPoolStore:
         saved since."""
         if self._cached is not None and self._cached[0] == version:
             return self._cached
-        return await self._saved()
+        # No command of this process is running (we hold the local lock), so
+        # the last copy is only read from now on: its unchanged records can
+        # stand in the new one.
+        return await self._saved(None if self._cached is None else self._cached[2])
 
-    async def _saved(self) -> tuple[int, str, Pool]:
-        """The pool as last saved, with its version, read in one round trip."""
+    async def _saved(self, previous: Pool | None = None) -> tuple[int, str, Pool]:
+        """The pool as last saved, with its version, read in one round trip;
+        records equal to those of ``previous`` are taken from it."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.get(self._version_key)
             pipe.get(self._key)
@@ -195,7 +199,7 @@ class RedisPoolStore:
             pool = Pool(self._rules)
             return version, json.dumps(dump(pool)), pool
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return version, text, load(json.loads(text), self._rules)
+        return version, text, load(json.loads(text), self._rules, previous=previous)
 
     async def snapshot(self) -> Pool:
         """The pool to read without the lock; never to change, nor to hold

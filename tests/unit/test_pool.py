@@ -282,6 +282,26 @@ def test_state_of_unknown_version_is_refused() -> None:
         load({"version": 99})
 
 
+def test_a_load_keeps_the_records_that_did_not_change() -> None:
+    pool = make_pool()
+    for staff_id in ("s1", "s2", "s3"):
+        on_duty(pool, staff_id, KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    pool.request("c2", "case2", KSL, at(2))
+    mine = load(dump(pool), pool.rules)
+    pool.set_presence("s3", StaffStatus.AWAY, at(3), AwayReason.BREAK)
+    snapshot = dump(pool)
+
+    fresh = load(snapshot, pool.rules, previous=mine)
+
+    assert dump(fresh) == snapshot
+    assert fresh._staff["s1"] is mine._staff["s1"]
+    assert fresh._waiting[1] is mine._waiting[1]
+    assert fresh._staff["s3"] is not mine._staff["s3"]
+    assert fresh._staff["s3"].status is StaffStatus.AWAY
+    assert mine._staff["s3"].status is AVAILABLE
+
+
 def test_ids_are_128_bit_random_by_default() -> None:
     from interpreter_pool.pool import new_id
 
@@ -298,6 +318,7 @@ class PoolMachine(RuleBasedStateMachine):
         self.pool = make_pool(
             wrap_up=timedelta(seconds=30), reconnect_grace=timedelta(seconds=20)
         )
+        self.idle: Pool | None = None  # the other process's copy
         self.clock = 0.0
         self.cases = itertools.count()
 
@@ -378,6 +399,15 @@ class PoolMachine(RuleBasedStateMachine):
         snapshot = dump(self.pool)
         self.pool = load(snapshot, self.pool.rules, self.pool._make_id)
         assert dump(self.pool) == snapshot
+
+    @rule()
+    def other_process(self) -> None:
+        """The next command runs on the other process of a Redis store: it
+        loads what this one saved, reusing the equal records of its own copy."""
+        snapshot = dump(self.pool)
+        fresh = load(snapshot, self.pool.rules, self.pool._make_id, self.idle)
+        assert dump(fresh) == snapshot
+        self.pool, self.idle = fresh, self.pool
 
     @rule(party=st.sampled_from(["c1", "c2", "s1", "s2"]))
     def hang_up(self, party: str) -> None:
