@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -52,6 +53,7 @@ from av.packet import Packet
 from av.video.codeccontext import VideoCodecContext
 
 from benchmarks.signaling_latency import cpu_seconds, loadavg, machine_info, rss_kb
+from dasan import collector
 from rtc_server import aiortc_seams
 from rtc_server.forwarding import EncodedForwarder, Forwarder, RelayForwarder
 from rtc_server.frames import (
@@ -352,8 +354,32 @@ class EncodedPeer:
 # -- the media server process --------------------------------------------------
 
 
+class CollectorPauses:
+    """How long each pass of Python's cycle collector held the process.
+
+    A pass stops everything, packets waiting in the kernel included, which the
+    added latency (measured from a packet's receipt in Python) cannot see."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.pauses: list[tuple[float, int, float]] = []  # (ended at, gen, ms)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        now = time.monotonic()
+        if phase == "start":
+            self._started = now
+        else:
+            self.pauses.append((now, info["generation"], 1000 * (now - self._started)))
+
+    def since(self, seconds: float) -> list[tuple[int, float]]:
+        cutoff = time.monotonic() - seconds
+        self.pauses = [p for p in self.pauses if p[0] >= cutoff]
+        return [(generation, ms) for _, generation, ms in self.pauses]
+
+
 def serve(forwarder: str, stats_window: float) -> None:
     """The media server with a small HTTP API; prints its port when ready."""
+    pauses = CollectorPauses()
 
     async def main() -> None:
         media = MediaServer(
@@ -387,7 +413,9 @@ def serve(forwarder: str, stats_window: float) -> None:
                 }
                 for room in rooms
             }
-            return web.json_response(out)
+            return web.json_response(
+                {"rooms": out, "collector_pauses": pauses.since(stats_window)}
+            )
 
         app.router.add_post("/rooms", open_room)
         app.router.add_post("/connect", connect)
@@ -397,6 +425,8 @@ def serve(forwarder: str, stats_window: float) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
+        collector.settle_after_start_up()  # as `dasan serve` does
+        gc.callbacks.append(pauses)
         print(json.dumps({"port": port}), flush=True)
         try:
             await asyncio.Event().wait()
@@ -535,7 +565,9 @@ async def measure(
     own_cpu = own_cpu_seconds() - own0
     fps = [(c.frames - f) / wall for c, f in zip(captures, frames0, strict=True)]
     published = [(t.sent - s) / wall for t, s in zip(video, sent0, strict=True)]
-    stats = await server.stats()
+    reply = await server.stats()
+    stats = reply["rooms"]
+    pauses = [ms for _, ms in reply["collector_pauses"]]
     latencies = [
         ms
         for room in stats.values()
@@ -566,6 +598,13 @@ async def measure(
             "p99": percentile(latencies, 0.99),
             "max": percentile(latencies, 1.0),
             "frames": len(latencies),
+        },
+        "collector_pauses_ms": {
+            "passes": len(pauses),
+            "over_10_ms": sum(1 for ms in pauses if ms > 10),
+            "max": round(max(pauses), 2) if pauses else 0.0,
+            "total": round(sum(pauses), 1),
+            "full_passes": sum(1 for g, _ in reply["collector_pauses"] if g == 2),
         },
         "cpu_s_per_s": round(server_cpu / wall, 3),
         "cpu_s_per_s_per_room": round(server_cpu / wall / len(rooms), 3),
@@ -613,6 +652,7 @@ async def run_forwarder(
         },
         "cpu_s_per_s": at["cpu_s_per_s"],
         "rss_mb": at["rss_mb"],
+        "collector_pauses_ms": at["collector_pauses_ms"],
         "delivered_fps": at["delivered_fps"],
         "measured_at_rooms": at["rooms"],
         "one_room": {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -19,6 +18,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from counseling.services import Skill
 from counseling.staff import StaffAccount, StaffRole
+from dasan import collector
 from dasan.app import RUNTIME, create_app, database_url
 from dasan.settings import Settings, SettingsError
 from interpreter_pool.pool import new_id
@@ -130,11 +130,9 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    # Everything made at start-up lives as long as the process: keep it out of
-    # the collector's full passes, which otherwise pause the event loop longer
-    # the bigger the heap (BENCHMARKS.md, matching).
-    gc.collect()
-    gc.freeze()
+    # Keep the collector's full passes, which pause every call on the process,
+    # rare (dasan/collector.py; BENCHMARKS.md, matching).
+    collector.settle_after_start_up()
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         "Dasan RTC is running.",
