@@ -22,7 +22,7 @@ from counseling.ports import CaseRepository
 from recording.composite import Composite, Layout, Track, compose
 from recording.errors import RecordingError
 from recording.keys import RecordingKey, load_or_create_demo_key
-from recording.playback import PlaintextFile
+from recording.playback import ChunkIndexes, PlaintextFile
 from recording.recorder import FOLDER
 from recording.recovery import recovery_inspector
 from signaling.recording_ports import (
@@ -87,6 +87,18 @@ def _record(entry: AccessEntry) -> AuditRecord:
     )
 
 
+def _entry(record: AuditRecord) -> AccessEntry:
+    return AccessEntry(
+        record.at,
+        AccessAction(record.action.value),
+        record.staff_id,
+        record.role,
+        record.case_id,
+        record.recording_id,
+        record.client_address,
+    )
+
+
 class AppRecordings:
     """``signaling.recording_ports.RecordingLibrary`` on SQL and sealed files."""
 
@@ -107,6 +119,9 @@ class AppRecordings:
         self._root = root
         self._clock = clock
         self._layout = layout or Layout()
+        # Chunk indexes of the files being played: a seeking player's ranges
+        # do not walk the file again.
+        self._indexes = ChunkIndexes()
         self._jobs: dict[str, CompositeJob] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = threading.Event()
@@ -132,7 +147,7 @@ class AppRecordings:
         if not recording.playable:
             raise RecordingGone(f"recording {recording.id} is {recording.status}")
         try:
-            plain = PlaintextFile(self._root / recording.path, self._key)
+            plain = PlaintextFile(self._root / recording.path, self._key, self._indexes)
         except FileNotFoundError:
             raise RecordingGone(
                 f"the file of recording {recording.id} is gone"
@@ -145,17 +160,11 @@ class AppRecordings:
     # -- the access audit ----------------------------------------------------------
 
     async def audit(self, record: AuditRecord) -> None:
-        await self._audit.record(
-            AccessEntry(
-                record.at,
-                AccessAction(record.action.value),
-                record.staff_id,
-                record.role,
-                record.case_id,
-                record.recording_id,
-                record.client_address,
-            )
-        )
+        await self._audit.record(_entry(record))
+
+    async def audit_once(self, record: AuditRecord, window: timedelta) -> bool:
+        written = await self._audit.record_unless_recent(_entry(record), window)
+        return written is not None
 
     async def audit_entries(
         self,

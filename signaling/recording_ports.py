@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import BinaryIO, ClassVar, Protocol
 
@@ -127,6 +127,12 @@ class RecordingLibrary(Protocol):
         ...
 
     async def audit(self, record: AuditRecord) -> None: ...
+
+    async def audit_once(self, record: AuditRecord, window: timedelta) -> bool:
+        """Write ``record`` unless the same account already has a row of the same
+        action on the same recording less than ``window`` before it, in storage
+        (so it holds across processes). True when written."""
+        ...
 
     async def audit_entries(
         self,

@@ -3,8 +3,10 @@ element can seek) and download, decrypted as they stream and never written in
 clear; combined videos made on request; and the access audit supervisors read.
 
 Every access and every refused attempt is written to the access audit (and to
-the ``dasan.audit`` logger, ids only). Bad input (a malformed or unknown id, a
-reversed range) is answered with a stable code and writes nothing.
+the ``dasan.audit`` logger, ids only), a viewing once: the Range requests of a
+seeking player add no row for ``PLAY_AUDIT_WINDOW`` after an audited play. Bad
+input (a malformed or unknown id, a reversed range) is answered with a stable
+code and writes nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ audit = logging.getLogger("dasan.audit")
 ID = re.compile(r"^[0-9a-f]{32}$")
 CHUNK = 256 * 1024
 AUDIT_MAX_DAYS = 366
+# A video element that seeks sends dozens of Range requests for one viewing; a
+# Range play by the same account of the same recording within this long after
+# an audited play writes no new row (a download, a play without Range and a
+# refusal always do). The window is read from the audit table itself, not kept
+# in process memory: several ``dasan serve`` processes may answer one viewer's
+# requests, and a restart must not reopen it.
+PLAY_AUDIT_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +168,24 @@ async def _accessed(
     action: AuditAction,
     case_id: str,
     recording_id: str | None = None,
+    window: timedelta | None = None,
 ) -> None:
+    """Audit an access; with ``window``, unless the same account's same access
+    to the same recording was audited that recently (the viewing goes on)."""
     rt = runtime(request)
-    await rt.library.audit(
-        AuditRecord(
-            rt.clock(),
-            action,
-            account.id,
-            account.role.value,
-            case_id,
-            recording_id,
-            request.remote,
-        )
+    record = AuditRecord(
+        rt.clock(),
+        action,
+        account.id,
+        account.role.value,
+        case_id,
+        recording_id,
+        request.remote,
     )
+    if window is None:
+        await rt.library.audit(record)
+    elif not await rt.library.audit_once(record, window):
+        return
     audit.info(
         "staff %s: %s, case %s, recording %s",
         account.id,
@@ -332,7 +346,7 @@ async def _stream(
 
 
 async def _recording_access(
-    request: web.Request, action: AuditAction
+    request: web.Request, action: AuditAction, window: timedelta | None = None
 ) -> tuple[RecordingInfo, StaffAccount]:
     recording_id = _id(request, "recording_id")
     account = await _account(request, None, recording_id)
@@ -345,12 +359,14 @@ async def _recording_access(
         raise _bad(409, "recording_unavailable", "recording is not configured")
     if not info.playable:
         raise _bad(410, "recording_gone", f"this recording is {info.status}")
-    await _accessed(request, account, action, info.case_id, recording_id)
+    await _accessed(request, account, action, info.case_id, recording_id, window)
     return info, account
 
 
 async def play_recording(request: web.Request) -> web.StreamResponse:
-    info, _ = await _recording_access(request, AuditAction.PLAY)
+    ranged = "Range" in request.headers  # a player's request, maybe a seek
+    window = PLAY_AUDIT_WINDOW if ranged else None
+    info, _ = await _recording_access(request, AuditAction.PLAY, window)
     return await _stream(request, info, "inline")
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.errors import DuplicateKey, NotFound
@@ -265,6 +266,24 @@ class SqlRecordings:
         return recovered
 
 
+def _append(session: AsyncSession, entry: AccessEntry) -> AccessEntry:
+    """Add ``entry``'s row to ``session``; returns it with its new random id."""
+    entry_id = entry.id or secrets.token_hex(16)
+    session.add(
+        AccessAuditRow(
+            id=entry_id,
+            at=entry.at,
+            staff_id=entry.staff_id,
+            role=entry.role,
+            action=entry.action.value,
+            case_id=entry.case_id,
+            recording_id=entry.recording_id,
+            client_address=entry.client_address,
+        )
+    )
+    return replace(entry, id=entry_id)
+
+
 class SqlAccessAudit:
     """The ``access_audit`` table: append-only, read by supervisors."""
 
@@ -273,30 +292,35 @@ class SqlAccessAudit:
 
     async def record(self, entry: AccessEntry) -> AccessEntry:
         """Append ``entry``; returns it with its new 128-bit random id."""
-        entry_id = entry.id or secrets.token_hex(16)
         async with self._sessions.begin() as session:
-            session.add(
-                AccessAuditRow(
-                    id=entry_id,
-                    at=entry.at,
-                    staff_id=entry.staff_id,
-                    role=entry.role,
-                    action=entry.action.value,
-                    case_id=entry.case_id,
-                    recording_id=entry.recording_id,
-                    client_address=entry.client_address,
-                )
+            return _append(session, entry)
+
+    async def record_unless_recent(
+        self, entry: AccessEntry, window: timedelta
+    ) -> AccessEntry | None:
+        """Append ``entry`` unless the same account already has a row of the same
+        action on the same recording less than ``window`` before ``entry.at``;
+        returns the row written, or None. Two requests at the same instant may
+        both write (read committed): the audit errs towards a row too many."""
+        if window <= timedelta(0):
+            raise ValueError("window must be positive")
+        if entry.staff_id is None or entry.recording_id is None:
+            return await self.record(entry)
+        recent = (
+            select(AccessAuditRow.id)
+            .where(
+                AccessAuditRow.at > entry.at - window,  # the index on ``at``
+                AccessAuditRow.at <= entry.at,
+                AccessAuditRow.staff_id == entry.staff_id,
+                AccessAuditRow.recording_id == entry.recording_id,
+                AccessAuditRow.action == entry.action.value,
             )
-        return AccessEntry(
-            entry.at,
-            entry.action,
-            entry.staff_id,
-            entry.role,
-            entry.case_id,
-            entry.recording_id,
-            entry.client_address,
-            entry_id,
+            .limit(1)
         )
+        async with self._sessions.begin() as session:
+            if await session.scalar(recent) is not None:
+                return None
+            return _append(session, entry)
 
     async def entries(
         self,

@@ -31,7 +31,7 @@ from recording.keys import DEMO_KEY_FILE, RecordingKey
 from recording.recorder import RecordedFile
 from recording.sealed import SealedWriter, read_plaintext
 from signaling.auth import Passwords
-from signaling.recordings_http import RECORDINGS
+from signaling.recordings_http import PLAY_AUDIT_WINDOW, RECORDINGS
 from signaling.records_http import RECORDS
 from signaling.retention import retention_pass
 from storage.database import database_url_for_data_dir, open_database
@@ -322,7 +322,69 @@ async def test_range_requests_give_bytes_that_decode(served: Served) -> None:
     for bad in (f"bytes={size}-", "bytes=500-100", "pages=1-2", "bytes=0-1,5-9"):
         _, response = await ksl.get(url, status=416, Range=bad)
         assert response.headers["Content-Range"] == f"bytes */{size}"
-    assert len(await served.audit.entries()) == audit_rows + 4  # each a play
+    # Within the viewing the first range opened: no row each.
+    assert len(await served.audit.entries()) == audit_rows
+
+
+async def test_a_seeking_viewing_is_audited_once(served: Served) -> None:
+    ksl, boss = served.staff["interpreter.ksl"], served.staff["supervisor"]
+    other = served.staff["counselor.en"]
+    video = served.video("citizen")
+    audio = next(r for r in served.rows if r.kind == "audio")
+    whole = plaintext(served, video)
+    size = len(whole)
+    url = f"/api/recordings/{video.id}/play"
+
+    # A video element: the first range, a seek forward, back, the tail.
+    spans = [(0, size), (size // 2, size), (1000, 5096), (size - 100, size)]
+    for start, stop in spans:
+        body, _ = await ksl.get(url, status=206, Range=f"bytes={start}-{stop - 1}")
+        assert body == whole[start:stop]
+    assert await actions(served) == [(ksl.id, "play", video.id)]
+
+    # Another account's viewing, another recording, downloads (ranged or not),
+    # a play without a range and refusals each leave a row.
+    await boss.get(url, status=206, Range="bytes=0-")
+    await boss.get(url, status=206, Range="bytes=4096-")
+    await ksl.get(f"/api/recordings/{audio.id}/play", status=206, Range="bytes=0-")
+    download = f"/api/recordings/{video.id}/download"
+    await ksl.get(download)
+    await ksl.get(download, status=206, Range="bytes=0-99")
+    await ksl.get(url)
+    for _ in range(2):
+        await other.get(url, status=403, Range="bytes=0-")
+    assert await actions(served) == sorted(
+        [
+            (ksl.id, "play", video.id),
+            (boss.id, "play", video.id),
+            (ksl.id, "play", audio.id),
+            (ksl.id, "download", video.id),
+            (ksl.id, "download", video.id),
+            (ksl.id, "play", video.id),
+            (other.id, "refused", video.id),
+            (other.id, "refused", video.id),
+        ],
+        key=lambda t: (t[0] or "", t[1], t[2] or ""),
+    )
+
+    # The window is read from storage, whichever process wrote the play: one
+    # written a minute ago covers a range; one older than the window does not.
+    before = len(await served.audit.entries())
+    now = datetime.now(UTC)
+    seen = (
+        (audio, timedelta(minutes=1), 0),
+        (served.video("interpreter"), PLAY_AUDIT_WINDOW, 1),
+    )
+    for row, ago, added in seen:
+        await served.audit.record(
+            AccessEntry(
+                now - ago, AccessAction.PLAY, boss.id, "supervisor",
+                served.case.id, row.id, "127.0.0.1",
+            )
+        )  # fmt: skip
+        await boss.get(f"/api/recordings/{row.id}/play", status=206, Range="bytes=0-")
+        before += 1 + added
+        assert len(await served.audit.entries()) == before
 
 
 async def test_bad_input_gets_a_stable_code_and_writes_nothing(
