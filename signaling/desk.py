@@ -620,9 +620,15 @@ class Desk:
         holds the pool) to finish storing. If storing fails, the command raises
         and the caller withdraws what it offered.
         """
+        offered = False
         for event in events:
             if isinstance(event, OfferMade):
                 await self._announce(pool, event)
+                offered = True
+        if offered:
+            # An emit only queues the packet for the socket's writer task; let
+            # it run now, so the offer leaves before the case writes' CPU work.
+            await asyncio.sleep(0)
         touched: dict[str, Case] = {} if new_case is None else {new_case.id: new_case}
         try:
             for event in events:
