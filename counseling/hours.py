@@ -4,8 +4,9 @@ Pure: the caller passes ``now`` and the holiday lookup; nothing reads clock or f
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import pairwise
@@ -341,6 +342,12 @@ class ServiceHours:
     weekly: Mapping[Service, WeeklyHours]
     holidays: Callable[[date], bool]
     exceptions: Sequence[CalendarException] = ()
+    # Open periods over the horizon by (service, first day): the answers are a
+    # lookup, not a walk through a year of days (a service open around the
+    # clock never closes, so next_close walked all of them on every request).
+    _periods: dict[tuple[Service, date], tuple[list[datetime], list[datetime]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.tz, ZoneInfo):
@@ -390,9 +397,32 @@ class ServiceHours:
         # A day earlier: a fall back across midnight replays the previous date.
         return at.astimezone(self.tz).date() - _DAY
 
+    def _open_periods(
+        self, service: Service, first_day: date
+    ) -> tuple[list[datetime], list[datetime]]:
+        """Starts and ends of the open periods from ``first_day`` to the horizon;
+        windows that touch (across midnight too) form one period."""
+        key = (service, first_day)
+        found = self._periods.get(key)
+        if found is None:
+            starts: list[datetime] = []
+            ends: list[datetime] = []
+            for start, end in self._spans(service, first_day, HORIZON_DAYS + 2):
+                if ends and start == ends[-1]:
+                    ends[-1] = end
+                else:
+                    starts.append(start)
+                    ends.append(end)
+            if len(self._periods) >= 4 * len(Service):
+                self._periods.clear()  # yesterday's
+            found = self._periods[key] = (starts, ends)
+        return found
+
     def is_open(self, service: Service, now: datetime) -> bool:
         at = _aware(now)
-        return any(s <= at < e for s, e in self._spans(service, self._local_day(at), 3))
+        starts, ends = self._open_periods(service, self._local_day(at))
+        i = bisect_right(starts, at) - 1
+        return i >= 0 and at < ends[i]
 
     def next_open(self, service: Service, now: datetime) -> datetime | None:
         """The earliest moment at or after ``now`` when open: ``now`` if open now.
@@ -400,10 +430,9 @@ class ServiceHours:
         None when not open within HORIZON_DAYS.
         """
         at = _aware(now)
-        for start, end in self._spans(service, self._local_day(at), HORIZON_DAYS + 2):
-            if end > at:
-                return max(start, at)
-        return None
+        starts, ends = self._open_periods(service, self._local_day(at))
+        i = bisect_right(ends, at)
+        return max(starts[i], at) if i < len(ends) else None
 
     def next_close(self, service: Service, now: datetime) -> datetime | None:
         """When the open period around ``now`` ends; windows that touch (across
@@ -412,20 +441,15 @@ class ServiceHours:
         None when closed at ``now``, or open without a break for HORIZON_DAYS.
         """
         at = _aware(now)
-        first_day, days = self._local_day(at), HORIZON_DAYS + 2
-        closing: datetime | None = None
-        for start, end in self._spans(service, first_day, days):
-            if closing is None:
-                if start <= at < end:
-                    closing = end
-                elif start > at:
-                    return None
-            elif start == closing:
-                closing = end
-            else:
-                return closing
-        horizon = first_instant(first_day + timedelta(days=days), 0, self.tz)
-        return closing if closing is not None and closing < horizon else None
+        first_day = self._local_day(at)
+        starts, ends = self._open_periods(service, first_day)
+        i = bisect_right(starts, at) - 1
+        if i < 0 or at >= ends[i]:
+            return None
+        horizon = first_instant(
+            first_day + timedelta(days=HORIZON_DAYS + 2), 0, self.tz
+        )
+        return ends[i] if ends[i] < horizon else None
 
     def ensure_open(self, service: Service, now: datetime) -> None:
         """Raise ServiceClosed, with the next opening, unless open at ``now``."""
