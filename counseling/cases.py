@@ -49,6 +49,9 @@ class EventKind(StrEnum):
     """The interpreter asked for a counselor; detail: the department."""
     TRANSFER_REQUESTED = "transfer_requested"
     """The interpreter asked to hand over; staff_id: the one named, if any."""
+    JOIN_REQUEST_CANCELLED = "join_request_cancelled"
+    """A counselor or transfer request was withdrawn before anyone took it;
+    staff_id: who withdrew it; detail: ``counselor`` or ``transfer``."""
     TRANSFERRED = "transferred"
     """The session passed to staff_id; detail: the interpreter who handed it over."""
     INVITE_CREATED = "invite_created"
@@ -102,6 +105,7 @@ ROOM_EVENTS = frozenset(
         EventKind.PARTY_LEFT,
         EventKind.COUNSELOR_REQUESTED,
         EventKind.TRANSFER_REQUESTED,
+        EventKind.JOIN_REQUEST_CANCELLED,
         EventKind.INVITE_CREATED,
         EventKind.INVITE_USED,
     }

@@ -132,6 +132,14 @@ class JoinPending(PoolError):
         self.room_id = room_id
 
 
+class NoJoinRequest(PoolError):
+    code = "no_join_request"
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__("no counselor or transfer request for this room is open")
+        self.room_id = room_id
+
+
 class StaffUnavailable(PoolError):
     code = "staff_unavailable"
 

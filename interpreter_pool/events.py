@@ -232,12 +232,13 @@ class JoinRequested:
 
 @dataclass(frozen=True, slots=True)
 class JoinRequestEnded:
-    """A counselor or transfer request ended unanswered."""
+    """A counselor or transfer request ended unanswered (``by``: who cancelled it)."""
 
     session: Session
     kind: JoinKind
-    reason: Literal["declined_by_all", "session_ended"]
+    reason: Literal["declined_by_all", "session_ended", "cancelled"]
     at: datetime
+    by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from interpreter_pool.errors import (
     InviteUnknown,
     InviteUsed,
     JoinPending,
+    NoJoinRequest,
     NotAllowed,
     NotInRoom,
     RoomFull,
@@ -165,11 +166,19 @@ class RoomCommands:
         label: str = "",
         connection: str = "",
     ) -> tuple[Session, list[PoolEvent]]:
-        """A supervisor listens in: in the room, publishing nothing. Back
-        within their reconnect grace (a reload), ``connection`` takes the place."""
+        """A supervisor listens in: in the room, publishing nothing. Asked
+        again on another connection of theirs (a reload, whether or not the old
+        connection's close was seen yet), ``connection`` takes the place; asked
+        again on the same connection, AlreadyInRoom."""
         session = self._session(room_id, supervisor_id)
         mine = session.party(supervisor_id)
-        if mine is not None and mine.role is Party.SUPERVISOR and mine.grace_until:
+        if (
+            mine is not None
+            and mine.role is Party.SUPERVISOR
+            and (
+                mine.grace_until is not None or connection not in ("", mine.connection)
+            )
+        ):
             mine = replace(mine, connection=connection, grace_until=None)
             session = self._swap(session, mine)
             return session, [PartyReconnected(session, mine)]
@@ -181,6 +190,15 @@ class RoomCommands:
         )
         session = self._put(replace(session, parties=(*session.parties, party)))
         return session, [PartyJoined(session, party)]
+
+    def listening_on(self, supervisor_id: str, room_id: str) -> str:
+        """The live connection a supervisor listens to ``room_id`` on; "" when
+        they do not, or their place waits for them (reconnect grace)."""
+        session = self._sessions.get(room_id)
+        mine = None if session is None else session.party(supervisor_id)
+        if mine is None or mine.role is not Party.SUPERVISOR or mine.grace_until:
+            return ""
+        return mine.connection
 
     def request_counselor(
         self,
@@ -244,6 +262,27 @@ class RoomCommands:
         )
         requested = JoinRequested(session, "transfer", actor, None, to_staff, now)
         return [requested, *self._settle(now)]
+
+    def cancel_join(
+        self, actor: str, supervisor: bool, room_id: str, now: datetime
+    ) -> list[PoolEvent]:
+        """Withdraw the room's pending counselor or transfer request; an offer
+        open for it is withdrawn and its staff member is free again. Raises
+        NoJoinRequest when none is pending (a transfer already accepted is
+        no longer pending)."""
+        session = self._managed(actor, supervisor, room_id)
+        joins = self.pending_joins(room_id)
+        if not joins:
+            raise NoJoinRequest(room_id)
+        events: list[PoolEvent] = []
+        for join in joins:
+            if join.offer_id is not None:
+                events += self._close_offer(
+                    join.offer_id, EventKind.OFFER_WITHDRAWN, now
+                )
+            self._joins.remove(join)
+            events.append(JoinRequestEnded(session, join.kind, "cancelled", now, actor))
+        return events + self._settle(now)
 
     def finish_transfer(
         self, room_id: str, staff_id: str, now: datetime

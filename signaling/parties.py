@@ -323,6 +323,12 @@ class RoomParties:
             )
         )
 
+    async def cancel_join(self, actor: str, supervisor: bool, room_id: str) -> None:
+        """Withdraw the room's pending counselor or transfer request."""
+        await self._desk.run(
+            lambda pool, now: (None, pool.cancel_join(actor, supervisor, room_id, now))
+        )
+
     async def remove(
         self, actor: str, supervisor: bool, room_id: str, ref: str
     ) -> None:
@@ -409,6 +415,10 @@ class RoomParties:
             case InviteCreated(session, invite_id, by, at):
                 case = await case_of(session.case_id, touched)
                 case.note(EventKind.INVITE_CREATED, at, by, invite_id)
+            case JoinRequestEnded(session, kind, "cancelled", at, by):
+                case = await case_of(session.case_id, touched)
+                if case.status is CaseStatus.IN_SESSION:
+                    case.note(EventKind.JOIN_REQUEST_CANCELLED, at, by, kind)
             case JoinRequestEnded() | PartyReconnecting() | PartyReconnected():
                 return True
             case _:
@@ -466,8 +476,9 @@ class RoomParties:
                     LeftRoomNotice(room_id=session.room_id, reason="transferred"),
                 )
                 await self.send_roster(session, members(pool, session))
-            case JoinRequestEnded(session, kind, reason, _) if (
-                reason == "declined_by_all"
+            case JoinRequestEnded(session, kind, reason, _) if reason in (
+                "declined_by_all",
+                "cancelled",
             ):
                 await n.to_staff(
                     session.staff_id,

@@ -388,6 +388,12 @@ class TransferSession(Payload):
     )
 
 
+class CancelJoinRequest(Payload):
+    """Withdraw the room's pending counselor or transfer request."""
+
+    room_id: str = Field(pattern=ID_PATTERN)
+
+
 class RemoveParty(Payload):
     room_id: str = Field(pattern=ID_PATTERN)
     party: str = Field(pattern=ID_PATTERN, description="A roster party id")
@@ -512,11 +518,12 @@ class RecordingStateNotice(Payload):
 
 
 class JoinRequestEndedNotice(Payload):
-    """To the interpreter: a counselor or transfer request ended unanswered."""
+    """To the interpreter: a counselor or transfer request ended unanswered
+    (everyone declined, or it was cancelled, perhaps from another tab)."""
 
     room_id: str = Field(pattern=ID_PATTERN)
     kind: Literal["counselor", "transfer"]
-    reason: Literal["declined_by_all", "session_ended"]
+    reason: Literal["declined_by_all", "session_ended", "cancelled"]
 
 
 class GuestChatMessage(Payload):
@@ -899,6 +906,15 @@ EVENTS: tuple[EventSpec, ...] = (
                 ("join_pending", "staff_unavailable", "room_full"),
             ),
             (
+                "cancel_join_request",
+                CancelJoinRequest,
+                OkAck,
+                "Withdraw the room's pending counselor or transfer request; "
+                "an open offer for it is withdrawn (offer_closed, "
+                "offer_withdrawn) and you get join_request_ended (cancelled).",
+                ("no_join_request",),
+            ),
+            (
                 "remove_party",
                 RemoveParty,
                 OkAck,
@@ -922,7 +938,9 @@ EVENTS: tuple[EventSpec, ...] = (
         _IN,
         RoomRef,
         "Supervisors: listen in on a session without publishing; every "
-        "participant's roster shows you. Then send rtc_offer; hang_up leaves.",
+        "participant's roster shows you. Then send rtc_offer; hang_up leaves. "
+        "From another connection of yours (a reload) it takes your place; the "
+        "old connection gets left_room.",
         WatchAck,
         (*_BAD, "not_in_room", "not_allowed", "already_in_room", "room_full"),
     ),
@@ -938,7 +956,8 @@ EVENTS: tuple[EventSpec, ...] = (
         "join_request_ended",
         _OUT,
         JoinRequestEndedNotice,
-        "Your counselor or transfer request ended without anyone accepting.",
+        "Your counselor or transfer request ended without anyone accepting "
+        "(declined by all, or cancelled).",
     ),
     EventSpec(
         GUEST_NAMESPACE,

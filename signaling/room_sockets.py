@@ -12,6 +12,7 @@ from interpreter_pool.pool import new_id
 from signaling.parties import GUEST_LINK, for_guest, party_ref
 from signaling.protocol import (
     GUEST_NAMESPACE,
+    CancelJoinRequest,
     CreateInvite,
     DepartmentsAck,
     Empty,
@@ -23,6 +24,7 @@ from signaling.protocol import (
     GuestJoinAck,
     GuestResume,
     InviteAck,
+    LeftRoomNotice,
     RemoveParty,
     RequestCounselor,
     RoomRef,
@@ -40,6 +42,7 @@ from signaling.sockets import (
     guest_room,
     ok,
     rtc_offer,
+    staff_room,
 )
 
 if TYPE_CHECKING:
@@ -47,8 +50,9 @@ if TYPE_CHECKING:
 
 
 class RoomEvents:
-    """create_invite, request_counselor, transfer, remove_party: on every
-    namespace, so a citizen or a guest trying gets ``not_allowed``."""
+    """create_invite, request_counselor, transfer, cancel_join_request,
+    remove_party: on every namespace, so a citizen or a guest trying gets
+    ``not_allowed``."""
 
     if TYPE_CHECKING:
         namespace: str
@@ -101,6 +105,15 @@ class RoomEvents:
 
         return await guarded(self.namespace, "transfer", data, run)
 
+    async def on_cancel_join_request(self, sid: str, data: Any = None) -> Ack:
+        actor, supervisor = await self._actor(sid)
+
+        async def run(p: CancelJoinRequest) -> Ack:
+            await self._desk().rooms.cancel_join(actor, supervisor, p.room_id)
+            return ok()
+
+        return await guarded(self.namespace, "cancel_join_request", data, run)
+
     async def on_remove_party(self, sid: str, data: Any = None) -> Ack:
         actor, supervisor = await self._actor(sid)
 
@@ -150,10 +163,27 @@ class StaffRooms(RoomEvents, StaffNamespace):
         async def run(p: RoomRef) -> Ack:
             if not supervisor:
                 raise NotAllowed(p.room_id, actor)
-            notice = await self._desk().rooms.watch(actor, p.room_id, sid)
+            desk = self._desk()
+            before = await desk.run(
+                lambda pool, _: (pool.listening_on(actor, p.room_id), [])
+            )
+            notice = await desk.rooms.watch(actor, p.room_id, sid)
+            await self.enter_room(sid, staff_room(actor))  # if dropped before
+            if before and before != sid:
+                await self._drop_listener(before, actor, p.room_id)
             return ok(WatchAck(ok=True, session=notice))
 
         return await guarded(self.namespace, "watch_session", data, run)
+
+    async def _drop_listener(
+        self, connection: str, staff_id: str, room_id: str
+    ) -> None:
+        """The supervisor listens on another connection now (a reload whose old
+        connection has not closed yet, or another tab): the old one is told it
+        left, and gets none of the room's events any more (on any process)."""
+        notice = LeftRoomNotice(room_id=room_id, reason="left")
+        await self.emit("left_room", notice.model_dump(mode="json"), to=connection)
+        await self.leave_room(connection, staff_room(staff_id))
 
 
 class GuestNamespace(RoomEvents, socketio.AsyncNamespace):  # type: ignore[misc]

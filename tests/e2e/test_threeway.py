@@ -313,6 +313,32 @@ async def test_a_department_counselor_joins_through_the_counselor_queue(
     )
     await expect(staff.locator("#counselor-request")).to_be_disabled()
     await expect(counselor.locator("#offer")).to_be_visible()
+
+    # The interpreter withdraws it from the keyboard: the counselor's offer is
+    # gone, they are available again, and a new request can go out at once.
+    cancel = staff.get_by_role("button", name="Cancel request")
+    await expect(cancel).to_be_visible()
+    await cancel.focus()
+    await staff.keyboard.press("Enter")
+    await expect(counselor.locator("#offer")).to_be_hidden()
+    await expect(counselor.locator("#notice")).to_have_text(
+        "The request to join the session was withdrawn."
+    )
+    await expect(counselor.locator("body")).to_have_attribute("data-state", "idle")
+    await expect(counselor.locator("#available")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await expect(staff.locator("#room-note")).to_have_text(
+        "Request cancelled. You can ask again."
+    )
+    await expect(cancel).to_be_hidden()
+    await expect(staff.locator("#counselor-request")).to_be_focused()
+    await staff.keyboard.press("Enter")  # the focused "Ask a counselor to join"
+    await expect(staff.locator("#room-note")).to_have_text(
+        "Asking a counselor of Welfare to join…"
+    )
+
+    await expect(counselor.locator("#offer")).to_be_visible()
     await expect(counselor.locator("#offer-purpose")).to_have_text(
         "Join a session in progress as the counselor of Welfare"
     )

@@ -482,6 +482,9 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
     (protocol.TransferSession, {"room_id": ROOM, "to_staff_id": "kim"}, False),
     (protocol.RemoveParty, {"room_id": ROOM, "party": CASE}, True),
     (protocol.RemoveParty, {"room_id": ROOM}, False),
+    (protocol.CancelJoinRequest, {"room_id": ROOM}, True),
+    (protocol.CancelJoinRequest, {"room_id": "not a room"}, False),
+    (protocol.CancelJoinRequest, {}, False),
     (protocol.DepartmentsAck, {"ok": True, "departments": ["welfare"]}, True),
     (
         protocol.WatchAck,

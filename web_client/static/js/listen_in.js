@@ -3,7 +3,9 @@
 // by role, and everyone in the room sees a "supervisor listening" badge. The
 // panel is built here so that the dashboard's markup stays as it is. A reload
 // (or a dropped connection) within the reconnect grace period listens again:
-// the server hands the session back with session_started.
+// the server hands the session back with session_started, and watch_session from
+// the new connection takes the place, even when the server has not yet seen the
+// old connection close (that one is sent left_room).
 
 import { Call } from './call.js';
 import { clearMessage, flash, setMessage, t } from './i18n.js';
@@ -97,6 +99,8 @@ export class ListenIn {
     socket.on(
       STAFF.on.LEFT_ROOM,
       mine(() => {
+        // Hung up, removed, or listening from another window (or this tab's
+        // next page) now: this one stops without taking the other's place.
         remember(null);
         this.close();
       }),
@@ -111,7 +115,7 @@ export class ListenIn {
       return;
     }
     this.close();
-    this.listen(held);
+    this.listen(held, { resuming: true });
   }
 
   /** The sessions table's column for the buttons (the markup has five). */
@@ -134,7 +138,8 @@ export class ListenIn {
     return button;
   }
 
-  async listen(session) {
+  /** Listen to `session`; `resuming`: after a reload, quietly (a session gone meanwhile is no error). */
+  async listen(session, { resuming = false } = {}) {
     if (!this.socket || this.session) {
       return;
     }
@@ -151,7 +156,9 @@ export class ListenIn {
       this.session = null;
       this.panel.hidden = true;
       this.renderButtons();
-      this.errors.showError(err);
+      if (!resuming) {
+        this.errors.showError(err);
+      }
       return;
     }
     if (this.session !== session) {

@@ -46,12 +46,12 @@ export const STAFF = Object.freeze({
     CHAT_HISTORY: 'chat_history',
     DEPARTMENTS: 'departments', // {} -> {ok, departments: ['welfare', ...]}
     WATCH_SESSION: 'watch_session', // supervisors: {room_id} -> {ok, session}; then rtc_offer (publishes nothing); hang_up leaves
-    // and ROOM.emit (create_invite, request_counselor, transfer, remove_party)
+    // and ROOM.emit (create_invite, request_counselor, transfer, cancel_join_request, remove_party)
   }),
   on: Object.freeze({
     ROSTER: 'roster', // RosterNotice
     LEFT_ROOM: 'left_room', // {room_id, reason: 'left'|'removed'|'transferred'}: you are out, the room goes on
-    JOIN_REQUEST_ENDED: 'join_request_ended', // {room_id, kind: 'counselor'|'transfer', reason: 'declined_by_all'|'session_ended'}
+    JOIN_REQUEST_ENDED: 'join_request_ended', // {room_id, kind: 'counselor'|'transfer', reason: 'declined_by_all'|'session_ended'|'cancelled'}
     STATUS: 'status', // {status, reason|null, since}
     SERVICE_CLOSING: 'service_closing', // {service, closes_at}: ten minutes before closing
     STAFF_PRESENCE: 'staff_presence', // supervisors: {staff_id, display_name, status, reason, since}
@@ -72,6 +72,7 @@ export const ROOM = Object.freeze({
     CREATE_INVITE: 'create_invite', // {room_id, expires_in_minutes?=30} -> {ok, invite, url: '/guest?invite=...', expires_at}
     REQUEST_COUNSELOR: 'request_counselor', // {room_id, department} -> {ok}; the counselor gets an `offer` (purpose 'counselor')
     TRANSFER: 'transfer', // {room_id, to_staff_id|null} -> {ok}; the new one gets an `offer` (purpose 'transfer')
+    CANCEL_JOIN_REQUEST: 'cancel_join_request', // {room_id} -> {ok}; withdraws the pending counselor or transfer request
     REMOVE_PARTY: 'remove_party', // {room_id, party} (a roster party id) -> {ok}
   }),
   on: Object.freeze({
@@ -243,6 +244,7 @@ export const ERROR_CODE = Object.freeze({
   INVITE_USED: 'invite_used',
   UNKNOWN_DEPARTMENT: 'unknown_department',
   JOIN_PENDING: 'join_pending', // a counselor or transfer request for this room is still open
+  NO_JOIN_REQUEST: 'no_join_request', // cancel_join_request: nothing is pending (taken, declined, or ended)
   STAFF_UNAVAILABLE: 'staff_unavailable', // the named interpreter is not available or not qualified
   UNKNOWN_PARTY: 'unknown_party',
   // counseling.hours (the ack's error also carries next_open)

@@ -6,7 +6,7 @@
 
 import { clearMessage, hasMessage, onLocaleChange, setMessage } from './i18n.js';
 import { partyName } from './room_tiles.js';
-import { DEFAULT_DEPARTMENTS, PARTY, ROOM, STAFF, STAFF_STATUS, emitWithAck } from './protocol.js';
+import { DEFAULT_DEPARTMENTS, ERROR_CODE, PARTY, ROOM, STAFF, STAFF_STATUS, emitWithAck } from './protocol.js';
 
 /** How long a new invitation link works, in minutes (the server allows 1-240). */
 export const INVITE_MINUTES = Object.freeze([15, 30, 60, 120]);
@@ -49,6 +49,7 @@ export class RoomControls {
       transferForm: part('transfer-form'),
       transferTo: part('transfer-to'),
       transferSubmit: part('transfer-submit'),
+      cancel: part('join-cancel'),
     };
     this.socket = null;
     this.session = null;
@@ -57,7 +58,7 @@ export class RoomControls {
     this.departments = [...DEFAULT_DEPARTMENTS];
     this.loadedFor = new WeakSet(); // sockets whose department list we have
     this.colleagues = new Map(); // staff_id -> {display_name, status}: supervisors see them
-    this.pending = null; // {kind: 'counselor'|'transfer', department?}
+    this.pending = null; // {kind: 'counselor'|'transfer'|null (open, from elsewhere), department?}
 
     this.renderMinutes();
     onLocaleChange(() => this.renderParties()); // the Remove buttons' labels
@@ -74,6 +75,7 @@ export class RoomControls {
       event.preventDefault();
       this.transfer();
     });
+    this.ui.cancel.addEventListener('click', () => this.cancelRequest());
   }
 
   /** A session began (or was taken up again): show the panel for `session`. */
@@ -114,6 +116,7 @@ export class RoomControls {
   setManager(manager) {
     this.manager = manager;
     this.ui.manage.hidden = !manager;
+    this.renderBusy();
     if (manager) {
       this.loadDepartments();
     }
@@ -129,7 +132,7 @@ export class RoomControls {
     const before = this.roster;
     this.roster = roster;
     const counselors = (r) => (r ? r.parties.filter((p) => p.role === PARTY.COUNSELOR).length : 0);
-    if (this.pending && this.pending.kind === 'counselor' && counselors(roster) > counselors(before)) {
+    if (this.pending && this.pending.kind !== 'transfer' && counselors(roster) > counselors(before)) {
       this.pending = null;
       setMessage(this.ui.note, 'staff.room.counselor.joined');
       this.renderBusy();
@@ -318,6 +321,29 @@ export class RoomControls {
     this.renderBusy();
   }
 
+  // -- withdrawing the open request ---------------------------------------------------
+
+  /** Cancel the open counselor or transfer request; the next one may follow at once. */
+  async cancelRequest() {
+    const hadFocus = document.activeElement === this.ui.cancel; // before disabling drops it
+    this.ui.cancel.disabled = true;
+    const ack = await this.ask(ROOM.emit.CANCEL_JOIN_REQUEST, { room_id: this.roomId });
+    this.ui.cancel.disabled = false;
+    if (ack) {
+      this.requestGone();
+    }
+    if (hadFocus && this.ui.cancel.hidden) {
+      this.ui.counselorRequest.focus(); // where the next request starts
+    }
+  }
+
+  /** The open request was cancelled (here, in another tab, or by a supervisor). */
+  requestGone() {
+    this.pending = null;
+    setMessage(this.ui.note, 'staff.room.request.cancelled');
+    this.renderBusy();
+  }
+
   /** Whether a transfer this console asked for is under way (the old interpreter's side). */
   get transferring() {
     return Boolean(this.pending && this.pending.kind === 'transfer');
@@ -328,6 +354,10 @@ export class RoomControls {
   /** A counselor or transfer request ended unanswered. */
   onJoinRequestEnded({ room_id: roomId, kind, reason }) {
     if (roomId !== this.roomId) {
+      return;
+    }
+    if (reason === 'cancelled') {
+      this.requestGone(); // perhaps from another tab, or by a supervisor
       return;
     }
     const department = this.pending && this.pending.department;
@@ -346,11 +376,12 @@ export class RoomControls {
     }
   }
 
-  /** One request of each kind at a time (the server says join_pending otherwise). */
+  /** One request at a time (the server says join_pending otherwise); the open one can be cancelled. */
   renderBusy() {
     const busy = Boolean(this.pending);
     this.ui.counselorRequest.disabled = busy;
     this.ui.transferSubmit.disabled = busy;
+    this.ui.cancel.hidden = !(busy && this.manager && this.session);
   }
 
   /** Emit a room event; on refusal the reason is shown (translated) and null returned. */
@@ -363,6 +394,13 @@ export class RoomControls {
       return await emitWithAck(this.socket, event, payload);
     } catch (err) {
       this.errors.showError(err);
+      if (err.code === ERROR_CODE.JOIN_PENDING && !this.pending) {
+        this.pending = { kind: null }; // open from before a reload, or another tab: it can be cancelled
+        this.renderBusy();
+      } else if (err.code === ERROR_CODE.NO_JOIN_REQUEST) {
+        this.pending = null; // already taken, declined or cancelled
+        this.renderBusy();
+      }
       return null;
     }
   }

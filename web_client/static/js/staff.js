@@ -367,9 +367,12 @@ function onOfferClosed({ offer_id: offerId, reason }) {
   if (!offerCard.offer || offerCard.offer.offer_id !== offerId) {
     return;
   }
+  const joining = offerCard.offer.purpose === 'counselor' || offerCard.offer.purpose === 'transfer';
   hideOffer();
   backToIdle();
-  if (Object.values(OFFER_CLOSED_REASON).includes(reason)) {
+  if (joining && reason === OFFER_CLOSED_REASON.OFFER_WITHDRAWN) {
+    setMessage(ui.notice, 'staff.offer_closed.join_withdrawn'); // cancelled, or the session ended
+  } else if (Object.values(OFFER_CLOSED_REASON).includes(reason)) {
     setMessage(ui.notice, `staff.offer_closed.${reason}`);
   }
 }

@@ -11,22 +11,32 @@ export class WaitNow {
     this.element = element;
     this.waits = null; // Map "service/language" -> seconds or null; null until loaded
     this.shown = null; // {service, language, open} last asked for
+    this.asked = 0; // refreshes started: only the latest one's answer counts
   }
 
-  /** Fetch the current waits and show the last chosen one again. */
+  /**
+   * Fetch the current waits and show the last chosen one again. Never throws and
+   * never holds up asking: when the server cannot estimate (503 pool_unavailable,
+   * its pool store is unreachable), or the network fails, no wait is shown at all.
+   */
   async refresh() {
+    const asked = ++this.asked;
+    let waits = null;
     try {
       const response = await fetch(API.WAITS, { headers: { Accept: 'application/json' } });
-      if (!response.ok) {
-        throw new Error(`HTTP ${response.status}`);
+      if (response.ok) {
+        const body = await response.json();
+        waits = new Map(
+          (Array.isArray(body.waits) ? body.waits : []).map((w) => [`${w.service}/${w.language}`, w.wait_seconds]),
+        );
       }
-      const body = await response.json();
-      this.waits = new Map(
-        (Array.isArray(body.waits) ? body.waits : []).map((w) => [`${w.service}/${w.language}`, w.wait_seconds]),
-      );
     } catch {
-      this.waits = null; // say nothing rather than something stale
+      waits = null; // say nothing rather than something stale
     }
+    if (asked !== this.asked) {
+      return; // a later refresh answers instead
+    }
+    this.waits = waits;
     if (this.shown) {
       this.show(this.shown.service, this.shown.language, this.shown.open);
     }
