@@ -11,15 +11,14 @@ from typing import Any
 import yaml
 
 from signaling.auth import COOKIE_NAME
-from signaling.protocol import (
+from signaling.event_spec import (
     CITIZEN_NAMESPACE,
-    EVENTS,
     GUEST_NAMESPACE,
     STAFF_NAMESPACE,
-    ErrorAck,
     EventSpec,
-    Payload,
 )
+from signaling.payloads import ErrorAck, Payload
+from signaling.protocol import EVENTS
 
 ASYNCAPI_VERSION = "3.0.0"
 # Bump when the wire changes: minor for additions, major for anything a client

@@ -30,12 +30,12 @@ from counseling.consent import (
 from interpreter_pool.errors import NotInRoom
 from interpreter_pool.events import RoomParty, Session
 from signaling.parties import party_ref
+from signaling.payloads import Payload
 from signaling.ports import Notifier
-from signaling.protocol import (
+from signaling.room_payloads import (
     ConsentAnswer,
     ConsentParty,
     ConsentRequestNotice,
-    Payload,
     RecordingStateName,
     RecordingStateNotice,
 )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from interpreter_pool.events import StaffStatusChanged
 from interpreter_pool.pool import Pool
-from signaling.protocol import (
+from signaling.payloads import (
     DashboardNotice,
     LiveSession,
     QueueFigures,

@@ -44,14 +44,7 @@ from interpreter_pool.pool import Pool, QueueEntry, new_id
 from signaling.after_release import AfterRelease
 from signaling.dashboard import build_dashboard, presence_notice
 from signaling.parties import RoomParties, sender_name, sender_party, sender_role
-from signaling.ports import (
-    Liveness,
-    LocalSupervisors,
-    MediaRooms,
-    Notifier,
-    PoolStore,
-)
-from signaling.protocol import (
+from signaling.payloads import (
     ChatMessageNotice,
     DashboardNotice,
     OfferClosedNotice,
@@ -68,6 +61,13 @@ from signaling.protocol import (
     StaffPresenceNotice,
     StaffStatusNotice,
     VideoQualityNotice,
+)
+from signaling.ports import (
+    Liveness,
+    LocalSupervisors,
+    MediaRooms,
+    Notifier,
+    PoolStore,
 )
 
 if TYPE_CHECKING:

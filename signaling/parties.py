@@ -39,21 +39,23 @@ from interpreter_pool.events import (
 )
 from interpreter_pool.events import Session as PoolSession
 from interpreter_pool.pool import Pool
-from signaling.ports import MediaRooms, Notifier
-from signaling.protocol import (
+from signaling.payloads import (
     ChatMessageNotice,
-    GuestChatMessage,
-    JoinRequestEndedNotice,
-    LeftRoomNotice,
     OfferNotice,
     Payload,
     PeerInfo,
+    SessionEndedNotice,
+    SessionStartedNotice,
+)
+from signaling.ports import MediaRooms, Notifier
+from signaling.room_payloads import (
+    GuestChatMessage,
+    JoinRequestEndedNotice,
+    LeftRoomNotice,
     RoomClosedNotice,
     RosterMedia,
     RosterNotice,
     RosterParty,
-    SessionEndedNotice,
-    SessionStartedNotice,
 )
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from counseling.services import Service
 from interpreter_pool.pool import Pool
-from signaling.protocol import Payload
+from signaling.payloads import Payload
 
 
 class PoolStore(Protocol):

@@ -9,14 +9,13 @@ import socketio
 
 from interpreter_pool.errors import NotAllowed, NotInRoom
 from interpreter_pool.pool import new_id
+from signaling.event_spec import GUEST_NAMESPACE, ErrorCode
 from signaling.parties import GUEST_LINK, for_guest, party_ref
-from signaling.protocol import (
-    GUEST_NAMESPACE,
+from signaling.payloads import Empty, RoomRef, SendChat
+from signaling.room_payloads import (
     CancelJoinRequest,
     CreateInvite,
     DepartmentsAck,
-    Empty,
-    ErrorCode,
     GiveConsent,
     GuestChatAck,
     GuestChatHistoryAck,
@@ -27,8 +26,6 @@ from signaling.protocol import (
     LeftRoomNotice,
     RemoveParty,
     RequestCounselor,
-    RoomRef,
-    SendChat,
     TransferSession,
     WatchAck,
 )

@@ -21,17 +21,19 @@ from interpreter_pool.pool import new_id
 from rtc_server.errors import MediaError
 from signaling.auth import COOKIE_NAME, Authenticator
 from signaling.desk import Desk
-from signaling.parties import party_ref
-from signaling.protocol import (
+from signaling.event_spec import (
     CITIZEN_NAMESPACE,
     GUEST_NAMESPACE,
     STAFF_NAMESPACE,
+    ErrorCode,
+)
+from signaling.parties import party_ref
+from signaling.payloads import (
     ChatAck,
     ChatHistoryAck,
     Empty,
     ErrorAck,
     ErrorBody,
-    ErrorCode,
     OfferRef,
     OkAck,
     Payload,
@@ -45,8 +47,8 @@ from signaling.protocol import (
     SendChat,
     SetPresence,
     StatusAck,
-    spec,
 )
+from signaling.protocol import spec
 
 log = logging.getLogger(__name__)
 

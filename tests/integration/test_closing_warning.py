@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from counseling.hours import DEFAULT_WEEKLY, ServiceHours, no_holidays
 from counseling.services import Service
 from signaling.desk import Desk
-from signaling.protocol import ServiceClosingNotice
+from signaling.payloads import ServiceClosingNotice
 from storage.database import database_url_for_data_dir, open_database
 from storage.pool_store import RedisPoolStore
 from storage.sql import SqlCaseRepository, SqlChatLog

@@ -17,9 +17,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from counseling.cases import EndReason
-from signaling import protocol
+from signaling import event_spec, payloads, room_payloads
 from signaling.asyncapi import REGENERATE, ack_key, build_document, operation_id
-from signaling.protocol import EVENTS, EventSpec, Payload
+from signaling.event_spec import EventSpec
+from signaling.payloads import Payload
+from signaling.protocol import EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT_PATH = ROOT / "docs" / "asyncapi.yaml"
@@ -208,90 +210,90 @@ def _started(role: str) -> dict[str, object]:
 
 
 EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
-    (protocol.RequestInterpreter, {"service": "sign_language"}, True),
-    (protocol.RequestInterpreter, {"service": "sign_language", "language": None}, True),
+    (payloads.RequestInterpreter, {"service": "sign_language"}, True),
+    (payloads.RequestInterpreter, {"service": "sign_language", "language": None}, True),
     (
-        protocol.RequestInterpreter,
+        payloads.RequestInterpreter,
         {"service": "foreign_language", "language": "vi"},
         True,
     ),
-    (protocol.RequestInterpreter, {"service": "astrology"}, False),
+    (payloads.RequestInterpreter, {"service": "astrology"}, False),
     (
-        protocol.RequestInterpreter,
+        payloads.RequestInterpreter,
         {"service": "foreign_language", "language": "tlh"},
         False,
     ),
-    (protocol.RequestInterpreter, {}, False),
-    (protocol.RequestInterpreter, {"service": "sign_language", "urgent": True}, False),
-    (protocol.Empty, {}, True),
-    (protocol.Empty, {"reason": "bored"}, False),
-    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": SDP}, True),
-    (protocol.RtcOffer, {"room_id": ROOM, "type": "answer", "sdp": SDP}, False),
-    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": ""}, False),
-    (protocol.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": "x" * 64_001}, False),
-    (protocol.RtcOffer, {"room_id": "lobby", "type": "offer", "sdp": SDP}, False),
-    (protocol.RoomRef, {"room_id": ROOM}, True),
-    (protocol.RoomRef, {"room_id": ROOM.upper()}, False),
-    (protocol.RoomRef, {"room_id": ROOM + "0"}, False),
-    (protocol.OfferRef, {"offer_id": CASE}, True),
-    (protocol.OfferRef, {}, False),
-    (protocol.SetPresence, {"status": "available"}, True),
-    (protocol.SetPresence, {"status": "away", "reason": "break"}, True),
-    (protocol.SetPresence, {"status": "away", "reason": "missed_offers"}, False),
-    (protocol.SetPresence, {"status": "in_session"}, False),
-    (protocol.SetPresence, {"available": True}, False),
-    (protocol.SetPresence, {"status": None}, False),
+    (payloads.RequestInterpreter, {}, False),
+    (payloads.RequestInterpreter, {"service": "sign_language", "urgent": True}, False),
+    (payloads.Empty, {}, True),
+    (payloads.Empty, {"reason": "bored"}, False),
+    (payloads.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": SDP}, True),
+    (payloads.RtcOffer, {"room_id": ROOM, "type": "answer", "sdp": SDP}, False),
+    (payloads.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": ""}, False),
+    (payloads.RtcOffer, {"room_id": ROOM, "type": "offer", "sdp": "x" * 64_001}, False),
+    (payloads.RtcOffer, {"room_id": "lobby", "type": "offer", "sdp": SDP}, False),
+    (payloads.RoomRef, {"room_id": ROOM}, True),
+    (payloads.RoomRef, {"room_id": ROOM.upper()}, False),
+    (payloads.RoomRef, {"room_id": ROOM + "0"}, False),
+    (payloads.OfferRef, {"offer_id": CASE}, True),
+    (payloads.OfferRef, {}, False),
+    (payloads.SetPresence, {"status": "available"}, True),
+    (payloads.SetPresence, {"status": "away", "reason": "break"}, True),
+    (payloads.SetPresence, {"status": "away", "reason": "missed_offers"}, False),
+    (payloads.SetPresence, {"status": "in_session"}, False),
+    (payloads.SetPresence, {"available": True}, False),
+    (payloads.SetPresence, {"status": None}, False),
     (
-        protocol.RequestAck,
+        payloads.RequestAck,
         {"ok": True, "case_id": CASE, "position": 1, "estimated_wait_seconds": 0},
         True,
     ),
     (
-        protocol.RequestAck,
+        payloads.RequestAck,
         {"ok": True, "case_id": CASE, "position": 2, "estimated_wait_seconds": None},
         True,
     ),
     (
-        protocol.RequestAck,
+        payloads.RequestAck,
         {"ok": True, "case_id": CASE, "position": 0, "estimated_wait_seconds": 0},
         False,
     ),
     (
-        protocol.RequestAck,
+        payloads.RequestAck,
         {"ok": False, "case_id": CASE, "position": 1, "estimated_wait_seconds": 0},
         False,
     ),
-    (protocol.RequestAck, {"ok": True, "case_id": CASE, "position": 1}, False),
-    (protocol.OkAck, {"ok": True}, True),
-    (protocol.RtcAnswer, {"ok": True, "type": "answer", "sdp": SDP}, True),
-    (protocol.StatusAck, {"ok": True, "status": "available", "reason": None}, True),
-    (protocol.StatusAck, {"ok": True, "status": "away", "reason": "meal"}, True),
-    (protocol.StatusAck, {"ok": True, "status": "asleep", "reason": None}, False),
+    (payloads.RequestAck, {"ok": True, "case_id": CASE, "position": 1}, False),
+    (payloads.OkAck, {"ok": True}, True),
+    (payloads.RtcAnswer, {"ok": True, "type": "answer", "sdp": SDP}, True),
+    (payloads.StatusAck, {"ok": True, "status": "available", "reason": None}, True),
+    (payloads.StatusAck, {"ok": True, "status": "away", "reason": "meal"}, True),
+    (payloads.StatusAck, {"ok": True, "status": "asleep", "reason": None}, False),
     (
-        protocol.ErrorAck,
+        payloads.ErrorAck,
         {"ok": False, "error": {"code": "not_waiting", "message": "No request."}},
         True,
     ),
-    (protocol.ErrorAck, {"ok": False, "error": {"code": "not_waiting"}}, False),
+    (payloads.ErrorAck, {"ok": False, "error": {"code": "not_waiting"}}, False),
     (
-        protocol.QueuePosition,
+        payloads.QueuePosition,
         {"case_id": CASE, "position": 3, "estimated_wait_seconds": 240.5, "seq": 7},
         True,
     ),
-    (protocol.QueuePosition, {"case_id": CASE, "position": 3}, False),
+    (payloads.QueuePosition, {"case_id": CASE, "position": 3}, False),
     (
-        protocol.PeerReconnecting,
+        payloads.PeerReconnecting,
         {"room_id": ROOM, "deadline": "2026-11-26T09:00:30+00:00"},
         True,
     ),
-    (protocol.PeerReconnecting, {"room_id": ROOM, "deadline": "soon"}, False),
-    (protocol.PeerReconnected, {"room_id": ROOM}, True),
-    (protocol.SendChat, {"room_id": ROOM, "text": "안녕하세요"}, True),
-    (protocol.SendChat, {"room_id": ROOM, "text": ""}, False),
-    (protocol.SendChat, {"room_id": ROOM, "text": "가" * 1001}, False),
-    (protocol.SendChat, {"room_id": ROOM}, False),
+    (payloads.PeerReconnecting, {"room_id": ROOM, "deadline": "soon"}, False),
+    (payloads.PeerReconnected, {"room_id": ROOM}, True),
+    (payloads.SendChat, {"room_id": ROOM, "text": "안녕하세요"}, True),
+    (payloads.SendChat, {"room_id": ROOM, "text": ""}, False),
+    (payloads.SendChat, {"room_id": ROOM, "text": "가" * 1001}, False),
+    (payloads.SendChat, {"room_id": ROOM}, False),
     (
-        protocol.ChatMessageNotice,
+        payloads.ChatMessageNotice,
         {
             "room_id": ROOM,
             "case_id": CASE,
@@ -304,10 +306,10 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.ChatHistoryAck, {"ok": True, "messages": [], "you": CASE}, True),
-    (protocol.ChatHistoryAck, {"ok": True, "messages": []}, False),
+    (payloads.ChatHistoryAck, {"ok": True, "messages": [], "you": CASE}, True),
+    (payloads.ChatHistoryAck, {"ok": True, "messages": []}, False),
     (
-        protocol.ChatAck,
+        payloads.ChatAck,
         {
             "ok": True,
             "message": {
@@ -323,19 +325,19 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.ChatHistoryAck, {"ok": True}, False),
+    (payloads.ChatHistoryAck, {"ok": True}, False),
     (
-        protocol.ServiceClosingNotice,
+        payloads.ServiceClosingNotice,
         {"service": "sign_language", "closes_at": "2026-11-26T22:00:00+09:00"},
         True,
     ),
     (
-        protocol.ServiceClosingNotice,
+        payloads.ServiceClosingNotice,
         {"service": "sign_language", "closes_at": "22:00"},
         False,
     ),
     (
-        protocol.ErrorAck,
+        payloads.ErrorAck,
         {
             "ok": False,
             "error": {
@@ -347,7 +349,7 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         True,
     ),
     (
-        protocol.StaffPresenceNotice,
+        payloads.StaffPresenceNotice,
         {
             "staff_id": CASE,
             "display_name": "Kim",
@@ -357,22 +359,22 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.RequestEndedNotice, {"case_id": CASE, "reason": "declined_by_all"}, True),
-    (protocol.RequestEndedNotice, {"case_id": CASE, "reason": "bored"}, False),
-    (protocol.SessionStartedNotice, _started("interpreter"), True),
-    (protocol.SessionStartedNotice, _started("judge"), False),
+    (payloads.RequestEndedNotice, {"case_id": CASE, "reason": "declined_by_all"}, True),
+    (payloads.RequestEndedNotice, {"case_id": CASE, "reason": "bored"}, False),
+    (payloads.SessionStartedNotice, _started("interpreter"), True),
+    (payloads.SessionStartedNotice, _started("judge"), False),
     (
-        protocol.SessionStartedNotice,
+        payloads.SessionStartedNotice,
         _started("interpreter") | {"resume_token": ROOM},
         True,
     ),
     (
-        protocol.SessionStartedNotice,
+        payloads.SessionStartedNotice,
         _started("interpreter") | {"resume_token": "not-hex"},
         False,
     ),
     (
-        protocol.DashboardNotice,
+        payloads.DashboardNotice,
         {
             "at": "2026-11-26T10:00:00+09:00",
             "queues": [
@@ -400,7 +402,7 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         True,
     ),
     (
-        protocol.DashboardNotice,
+        payloads.DashboardNotice,
         {
             "at": "2026-11-26T10:00:00+09:00",
             "queues": [
@@ -417,23 +419,23 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         False,
     ),
     (
-        protocol.VideoQualityNotice,
+        payloads.VideoQualityNotice,
         {"room_id": ROOM, "advice": ["too_dark", "no_face"]},
         True,
     ),
-    (protocol.VideoQualityNotice, {"room_id": ROOM, "advice": []}, True),
-    (protocol.VideoQualityNotice, {"room_id": ROOM, "advice": ["sunny"]}, False),
-    (protocol.ResumeSession, {"resume_token": ROOM}, True),
-    (protocol.ResumeSession, {"resume_token": "short"}, False),
-    (protocol.ResumeSession, {}, False),
+    (payloads.VideoQualityNotice, {"room_id": ROOM, "advice": []}, True),
+    (payloads.VideoQualityNotice, {"room_id": ROOM, "advice": ["sunny"]}, False),
+    (payloads.ResumeSession, {"resume_token": ROOM}, True),
+    (payloads.ResumeSession, {"resume_token": "short"}, False),
+    (payloads.ResumeSession, {}, False),
     (
-        protocol.ResumeAck,
+        payloads.ResumeAck,
         {"ok": True, "session": _started("interpreter") | {"resume_token": ROOM}},
         True,
     ),
-    (protocol.ResumeAck, {"ok": True}, False),
+    (payloads.ResumeAck, {"ok": True}, False),
     (
-        protocol.SessionEndedNotice,
+        payloads.SessionEndedNotice,
         {
             "room_id": ROOM,
             "case_id": CASE,
@@ -443,13 +445,13 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         True,
     ),
     (
-        protocol.StaffStatusNotice,
+        payloads.StaffStatusNotice,
         {"status": "wrap_up", "reason": None, "since": "2026-11-26T09:00:00Z"},
         True,
     ),
-    (protocol.StaffStatusNotice, {"status": "in_session"}, False),
+    (payloads.StaffStatusNotice, {"status": "in_session"}, False),
     (
-        protocol.OfferNotice,
+        payloads.OfferNotice,
         {
             "offer_id": ROOM,
             "case_id": CASE,
@@ -460,13 +462,13 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "offer_expired"}, True),
-    (protocol.OfferClosedNotice, {"offer_id": ROOM, "reason": "answered"}, False),
+    (payloads.OfferClosedNotice, {"offer_id": ROOM, "reason": "offer_expired"}, True),
+    (payloads.OfferClosedNotice, {"offer_id": ROOM, "reason": "answered"}, False),
     # -- rooms of more than two (three-way sessions) --
-    (protocol.CreateInvite, {"room_id": ROOM}, True),
-    (protocol.CreateInvite, {"room_id": ROOM, "expires_in_minutes": 0}, False),
+    (room_payloads.CreateInvite, {"room_id": ROOM}, True),
+    (room_payloads.CreateInvite, {"room_id": ROOM, "expires_in_minutes": 0}, False),
     (
-        protocol.InviteAck,
+        room_payloads.InviteAck,
         {
             "ok": True,
             "invite": "A" * 22,
@@ -475,19 +477,23 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.RequestCounselor, {"room_id": ROOM, "department": "welfare"}, True),
-    (protocol.RequestCounselor, {"room_id": ROOM, "department": "Welfare!"}, False),
-    (protocol.TransferSession, {"room_id": ROOM}, True),
-    (protocol.TransferSession, {"room_id": ROOM, "to_staff_id": CASE}, True),
-    (protocol.TransferSession, {"room_id": ROOM, "to_staff_id": "kim"}, False),
-    (protocol.RemoveParty, {"room_id": ROOM, "party": CASE}, True),
-    (protocol.RemoveParty, {"room_id": ROOM}, False),
-    (protocol.CancelJoinRequest, {"room_id": ROOM}, True),
-    (protocol.CancelJoinRequest, {"room_id": "not a room"}, False),
-    (protocol.CancelJoinRequest, {}, False),
-    (protocol.DepartmentsAck, {"ok": True, "departments": ["welfare"]}, True),
+    (room_payloads.RequestCounselor, {"room_id": ROOM, "department": "welfare"}, True),
     (
-        protocol.WatchAck,
+        room_payloads.RequestCounselor,
+        {"room_id": ROOM, "department": "Welfare!"},
+        False,
+    ),
+    (room_payloads.TransferSession, {"room_id": ROOM}, True),
+    (room_payloads.TransferSession, {"room_id": ROOM, "to_staff_id": CASE}, True),
+    (room_payloads.TransferSession, {"room_id": ROOM, "to_staff_id": "kim"}, False),
+    (room_payloads.RemoveParty, {"room_id": ROOM, "party": CASE}, True),
+    (room_payloads.RemoveParty, {"room_id": ROOM}, False),
+    (room_payloads.CancelJoinRequest, {"room_id": ROOM}, True),
+    (room_payloads.CancelJoinRequest, {"room_id": "not a room"}, False),
+    (room_payloads.CancelJoinRequest, {}, False),
+    (room_payloads.DepartmentsAck, {"ok": True, "departments": ["welfare"]}, True),
+    (
+        room_payloads.WatchAck,
         {
             "ok": True,
             "session": {
@@ -500,10 +506,10 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.GuestJoin, {"invite": "b" * 22, "audio_only": True}, True),
-    (protocol.GuestJoin, {"invite": "short"}, False),
+    (room_payloads.GuestJoin, {"invite": "b" * 22, "audio_only": True}, True),
+    (room_payloads.GuestJoin, {"invite": "short"}, False),
     (
-        protocol.GuestJoinAck,
+        room_payloads.GuestJoinAck,
         {
             "ok": True,
             "room_id": ROOM,
@@ -515,10 +521,10 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.GuestResume, {"resume_token": "c" * 22}, True),
-    (protocol.GuestResume, {"resume_token": CASE}, False),
+    (room_payloads.GuestResume, {"resume_token": "c" * 22}, True),
+    (room_payloads.GuestResume, {"resume_token": CASE}, False),
     (
-        protocol.RosterNotice,
+        room_payloads.RosterNotice,
         {
             "room_id": ROOM,
             "supervisor_present": False,
@@ -536,12 +542,12 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.RosterNotice, {"room_id": ROOM, "parties": [{"party": 1}]}, False),
-    (protocol.GiveConsent, {"room_id": ROOM, "consent": True}, True),
-    (protocol.GiveConsent, {"room_id": ROOM, "consent": "maybe"}, False),
-    (protocol.ConsentRequestNotice, {"room_id": ROOM, "records": ["audio"]}, True),
+    (room_payloads.RosterNotice, {"room_id": ROOM, "parties": [{"party": 1}]}, False),
+    (room_payloads.GiveConsent, {"room_id": ROOM, "consent": True}, True),
+    (room_payloads.GiveConsent, {"room_id": ROOM, "consent": "maybe"}, False),
+    (room_payloads.ConsentRequestNotice, {"room_id": ROOM, "records": ["audio"]}, True),
     (
-        protocol.RecordingStateNotice,
+        room_payloads.RecordingStateNotice,
         {
             "room_id": ROOM,
             "state": "paused",
@@ -553,19 +559,19 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         True,
     ),
     (
-        protocol.RecordingStateNotice,
+        room_payloads.RecordingStateNotice,
         {"room_id": ROOM, "state": "taping", "parties": []},
         False,
     ),
-    (protocol.LeftRoomNotice, {"room_id": ROOM, "reason": "removed"}, True),
-    (protocol.LeftRoomNotice, {"room_id": ROOM, "reason": "bored"}, False),
+    (room_payloads.LeftRoomNotice, {"room_id": ROOM, "reason": "removed"}, True),
+    (room_payloads.LeftRoomNotice, {"room_id": ROOM, "reason": "bored"}, False),
     (
-        protocol.JoinRequestEndedNotice,
+        room_payloads.JoinRequestEndedNotice,
         {"room_id": ROOM, "kind": "counselor", "reason": "declined_by_all"},
         True,
     ),
     (
-        protocol.GuestChatMessage,
+        room_payloads.GuestChatMessage,
         {
             "room_id": ROOM,
             "seq": 0,
@@ -578,7 +584,7 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         True,
     ),
     (
-        protocol.GuestChatAck,
+        room_payloads.GuestChatAck,
         {
             "ok": True,
             "message": {
@@ -593,8 +599,12 @@ EXAMPLES: list[tuple[type[Payload], dict[str, Any], bool]] = [
         },
         True,
     ),
-    (protocol.GuestChatHistoryAck, {"ok": True, "messages": [], "you": CASE}, True),
-    (protocol.RoomClosedNotice, {"room_id": ROOM}, True),
+    (
+        room_payloads.GuestChatHistoryAck,
+        {"ok": True, "messages": [], "you": CASE},
+        True,
+    ),
+    (room_payloads.RoomClosedNotice, {"room_id": ROOM}, True),
 ]
 
 
@@ -621,7 +631,7 @@ def test_examples_agree_with_document_and_model(
 
 def test_examples_cover_every_model() -> None:
     covered = {model for model, _, valid in EXAMPLES if valid}
-    models = {protocol.ErrorAck} | {e.payload for e in EVENTS}
+    models = {payloads.ErrorAck} | {e.payload for e in EVENTS}
     models |= {e.ack for e in EVENTS if e.ack is not None}
     assert models <= covered
 
@@ -644,7 +654,7 @@ def test_protocol_md_names_every_event_code_and_end_reason() -> None:
     text = (ROOT / "docs" / "protocol.md").read_text("utf-8")
     names = {e.name for e in EVENTS} | {e.namespace for e in EVENTS}
     names |= {code for e in EVENTS for code in e.errors}
-    names |= {code.value for code in protocol.ErrorCode}
+    names |= {code.value for code in event_spec.ErrorCode}
     names |= {reason.value for reason in EndReason}
     missing = sorted(name for name in names if f"`{name}`" not in text)
     assert not missing, f"docs/protocol.md does not mention {missing}"
@@ -653,4 +663,4 @@ def test_protocol_md_names_every_event_code_and_end_reason() -> None:
 def test_picture_advice_on_the_wire_matches_the_media_server() -> None:
     from rtc_server.quality import Advice
 
-    assert [a.value for a in protocol.PictureAdvice] == [a.value for a in Advice]
+    assert [a.value for a in payloads.PictureAdvice] == [a.value for a in Advice]

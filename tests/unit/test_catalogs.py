@@ -21,7 +21,9 @@ from interpreter_pool.errors import PoolError
 from interpreter_pool.events import AwayReason, StaffStatus
 from rtc_server.errors import MediaError
 from signaling.auth import AuthError
-from signaling.protocol import EVENTS, ErrorCode, OfferClosedNotice
+from signaling.event_spec import ErrorCode
+from signaling.payloads import OfferClosedNotice
+from signaling.protocol import EVENTS
 
 STATIC = Path(__file__).resolve().parents[2] / "web_client" / "static"
 CATALOGS = STATIC / "i18n"

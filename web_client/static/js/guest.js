@@ -50,7 +50,7 @@ function keptResume() {
   }
 }
 
-/** The invitation token of the link (protocol.py INVITE_PATTERN). */
+/** The invitation token of the link (signaling/room_payloads.py INVITE_PATTERN). */
 const INVITE = /^[A-Za-z0-9_-]{22}$/;
 /** Codes that mean this link will not work, whatever the guest does now. */
 const INVITE_PROBLEMS = new Set([
