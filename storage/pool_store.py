@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError, LockNotOwnedError
 
 from interpreter_pool.pool import Pool, PoolRules
-from interpreter_pool.state import dump, load
+from interpreter_pool.state import Codec, decode, encode
 
 
 class MemoryPoolStore:
@@ -48,19 +48,22 @@ class MemoryPoolStore:
         return None
 
 
-# Take the lock, unless another process has claimed the next turn; returns the
-# pool's version, or -1 (claiming the next turn, when turns are on and no one
-# else holds it). KEYS: lock, turn, version. ARGV: process, token, lock ms,
-# turn ms (0: no turns).
+# Take the lock, unless another process has claimed the next turn; returns
+# {version, pool} (the pool only when its version is not ARGV[5], the one this
+# process holds), or {-1} (claiming the next turn, when turns are on and no
+# one else holds it). KEYS: lock, turn, version, pool. ARGV: process, token,
+# lock ms, turn ms (0: no turns), version held here.
 _ACQUIRE = """
 local turn = redis.call('get', KEYS[2])
-if turn and turn ~= ARGV[1] then return -1 end
+if turn and turn ~= ARGV[1] then return {-1} end
 if redis.call('set', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then
   if turn then redis.call('del', KEYS[2]) end
-  return tonumber(redis.call('get', KEYS[3]) or '0')
+  local version = tonumber(redis.call('get', KEYS[3]) or '0')
+  if tostring(version) == ARGV[5] then return {version} end
+  return {version, redis.call('get', KEYS[4]) or ''}
 end
 if ARGV[4] ~= '0' then redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[4]) end
-return -1
+return {-1}
 """
 # Save (when changed) and let go, only while still holding the lock; returns
 # the version saved, or -1 when the lock had expired (nothing saved).
@@ -84,6 +87,17 @@ return 0
 """
 
 
+@dataclass(slots=True)
+class _Copy:
+    """This process's copy of the shared pool: its version, its text as saved,
+    and the codec that describes it (a load reuses its unchanged records)."""
+
+    version: int
+    text: str
+    pool: Pool
+    codec: Codec = field(default_factory=Codec)
+
+
 class RedisPoolStore:
     """One pool shared by every process: a Redis lock around load, change, save.
 
@@ -102,8 +116,12 @@ class RedisPoolStore:
     last saw, with that version, and loads the pool again only when another
     process has saved since: with one busy process, most commands skip the
     load. A command that leaves the pool unchanged writes nothing. Taking the
-    lock reads the version, and saving lets go of the lock, in one round trip
-    each. Readers that need no lock (the supervisors' dashboard, the timers'
+    lock reads the version (and brings the pool's text when another process
+    saved since), and saving lets go of the lock, in one round trip each. The
+    text holds each record as its own JSON text (``interpreter_pool.state``
+    ``encode``): a save encodes only the records the command changed, and a
+    load decodes only the texts another process changed, keeping the rest of
+    this process's copy. Readers that need no lock (the supervisors' dashboard, the timers'
     look at what is due) take a ``snapshot``: that copy, or the pool as last
     saved when another process saved since.
     """
@@ -133,20 +151,19 @@ class RedisPoolStore:
         self._save_script = self._redis.register_script(_SAVE)
         self._release_script = self._redis.register_script(_RELEASE)
         self._local = asyncio.Lock()
-        self._cached: tuple[int, str, Pool] | None = None
+        self._cached: _Copy | None = None
         self._elsewhere = 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Pool]:
         async with self._local:
             token = secrets.token_hex(16)
-            version = await self._acquire(token)
+            copy = await self._acquire(token)
             saved = -1
             try:
-                version, raw, pool = await self._current(version)
-                yield pool
-                after = json.dumps(dump(pool))
-                changed = after != raw
+                yield copy.pool
+                after = encode(copy.pool, copy.codec)
+                changed = after != copy.text
                 save = self._save_script(
                     keys=[self._lock_key, self._key, self._version_key],
                     args=[token, "1" if changed else "0", after if changed else ""],
@@ -160,46 +177,46 @@ class RedisPoolStore:
                     await asyncio.shield(release)
             if saved < 0:
                 raise LockNotOwnedError("the pool's lock expired before the save")
-            self._cached = (saved, after, pool)
+            copy.version, copy.text = saved, after
+            self._cached = copy
 
-    async def _acquire(self, token: str) -> int:
-        """Take the shared lock; returns the pool's version."""
+    async def _acquire(self, token: str) -> _Copy:
+        """Take the shared lock; returns the pool as it is now. The same round
+        trip brings the pool's text when another process saved since."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_seconds
-        keys = [self._lock_key, self._turn_key, self._version_key]
-        args: list[str | int] = [self._process, token, self._lock_ms, self._turn_ms]
+        keys = [self._lock_key, self._turn_key, self._version_key, self._key]
         while True:
-            version = int(await self._acquire_script(keys=keys, args=args))
+            mine = self._cached
+            held = -1 if mine is None else mine.version
+            args: list[str | int] = [
+                *(self._process, token, self._lock_ms, self._turn_ms, held)
+            ]
+            reply = await self._acquire_script(keys=keys, args=args)
+            version = int(reply[0])
             if version >= 0:
-                return version
+                break
             if loop.time() >= deadline:
                 raise LockError("the pool's lock stayed taken")
             await asyncio.sleep(self._poll_seconds)
-
-    async def _current(self, version: int) -> tuple[int, str, Pool]:
-        """The shared pool at ``version``: this process's copy when no one
-        saved since."""
-        if self._cached is not None and self._cached[0] == version:
-            return self._cached
+        if len(reply) == 1 and mine is not None:
+            return mine  # no one saved since: the pool is the one held here
         # No command of this process is running (we hold the local lock), so
         # the last copy is only read from now on: its unchanged records can
         # stand in the new one.
-        return await self._saved(None if self._cached is None else self._cached[2])
+        return self._decoded(version, reply[1], mine)
 
-    async def _saved(self, previous: Pool | None = None) -> tuple[int, str, Pool]:
-        """The pool as last saved, with its version, read in one round trip;
-        records equal to those of ``previous`` are taken from it."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(self._version_key)
-            pipe.get(self._key)
-            stored, raw = await pipe.execute()
+    def _decoded(self, version: int, raw: bytes | str, mine: _Copy | None) -> _Copy:
+        """The pool saved at ``version`` as ``raw``; records whose text did not
+        change since ``mine`` are ``mine``'s."""
         self._elsewhere += 1
-        version = 0 if stored is None else int(stored)
-        if raw is None:
-            pool = Pool(self._rules)
-            return version, json.dumps(dump(pool)), pool
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return version, text, load(json.loads(text), self._rules, previous=previous)
+        codec = Codec() if mine is None else mine.codec
+        if not text:
+            pool = Pool(self._rules)
+            return _Copy(version, encode(pool, codec), pool, codec)
+        previous = None if mine is None else mine.pool
+        return _Copy(version, text, decode(text, self._rules, codec, previous), codec)
 
     async def snapshot(self) -> Pool:
         """The pool to read without the lock; never to change, nor to hold
@@ -207,13 +224,18 @@ class RedisPoolStore:
         stored = await self._redis.get(self._version_key)
         version = 0 if stored is None else int(stored)
         cached = self._cached
-        if cached is not None and cached[0] == version:
-            return cached[2]
-        saved = await self._saved()
+        if cached is not None and cached.version == version:
+            return cached.pool
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(self._version_key)
+            pipe.get(self._key)
+            stored, raw = await pipe.execute()
+        version = 0 if stored is None else int(stored)
+        saved = self._decoded(version, raw or b"", None)  # its own codec
         cached = self._cached  # a command may have saved a newer one meanwhile
-        if cached is None or saved[0] > cached[0]:
+        if cached is None or saved.version > cached.version:
             self._cached = saved  # the next command can skip its load
-        return saved[2]
+        return saved.pool
 
     def changes_elsewhere(self) -> int:
         return self._elsewhere

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -40,7 +41,7 @@ from interpreter_pool.events import (
     StaffStatusChanged,
 )
 from interpreter_pool.pool import Pool, PoolRules, pick_longest_idle
-from interpreter_pool.state import dump, load
+from interpreter_pool.state import Codec, decode, dump, encode, load
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
@@ -302,6 +303,52 @@ def test_a_load_keeps_the_records_that_did_not_change() -> None:
     assert mine._staff["s3"].status is AVAILABLE
 
 
+def test_an_encoded_pool_is_decoded_from_the_texts_that_changed() -> None:
+    pool = make_pool()
+    for staff_id in ("s1", "s2", "s3"):
+        on_duty(pool, staff_id, KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    pool.request("c2", "case2", KSL, at(2))
+    mine, theirs = Codec(), Codec()
+    text = encode(pool, mine)
+    other = decode(text, pool.rules, theirs)
+    assert dump(other) == dump(pool)
+    assert encode(other, theirs) == text  # the same pool gives the same text
+
+    other.set_presence("s3", StaffStatus.AWAY, at(3), AwayReason.BREAK)
+    other.cancel("c2", at(4))
+    fresh = decode(encode(other, theirs), pool.rules, mine, pool)
+
+    assert dump(fresh) == dump(other)
+    assert fresh._staff["s1"] is pool._staff["s1"]
+    assert fresh._waiting[0] is pool._waiting[0]
+    assert fresh._staff["s3"] is not pool._staff["s3"]
+    assert fresh._staff["s3"].status is StaffStatus.AWAY
+    assert [r.citizen_id for r in fresh._waiting] == ["c1"]
+    assert pool._staff["s3"].status is AVAILABLE  # the old copy is untouched
+
+
+def test_a_change_inside_a_record_is_encoded_again() -> None:
+    """A set changed in place (a second tab) changes the record's text."""
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    codec = Codec()
+    before = encode(pool, codec)
+    pool.staff_online("s1", frozenset({KSL}), at(1), "tab-2")
+    after = encode(pool, codec)
+    assert after != before
+    assert dump(decode(after, pool.rules)) == dump(pool)
+
+
+def test_decode_reads_the_first_format_too() -> None:
+    pool = make_pool()
+    on_duty(pool, "s1", KSL)
+    pool.request("c1", "case1", KSL, at(1))
+    assert dump(decode(json.dumps(dump(pool)), pool.rules)) == dump(pool)
+    with pytest.raises(ValueError, match="version"):
+        decode('{"version": 99}')
+
+
 def test_ids_are_128_bit_random_by_default() -> None:
     from interpreter_pool.pool import new_id
 
@@ -319,6 +366,7 @@ class PoolMachine(RuleBasedStateMachine):
             wrap_up=timedelta(seconds=30), reconnect_grace=timedelta(seconds=20)
         )
         self.idle: Pool | None = None  # the other process's copy
+        self.codec, self.idle_codec = Codec(), Codec()
         self.clock = 0.0
         self.cases = itertools.count()
 
@@ -403,11 +451,16 @@ class PoolMachine(RuleBasedStateMachine):
     @rule()
     def other_process(self) -> None:
         """The next command runs on the other process of a Redis store: it
-        loads what this one saved, reusing the equal records of its own copy."""
-        snapshot = dump(self.pool)
-        fresh = load(snapshot, self.pool.rules, self.pool._make_id, self.idle)
-        assert dump(fresh) == snapshot
+        decodes what this one encoded, reusing the unchanged records of its own
+        copy, which it has not changed since it encoded it."""
+        text = encode(self.pool, self.codec)
+        assert encode(self.pool, self.codec) == text  # nothing changed: same text
+        fresh = decode(
+            text, self.pool.rules, self.idle_codec, self.idle, self.pool._make_id
+        )
+        assert dump(fresh) == dump(self.pool)
         self.pool, self.idle = fresh, self.pool
+        self.codec, self.idle_codec = self.idle_codec, self.codec
 
     @rule(party=st.sampled_from(["c1", "c2", "s1", "s2"]))
     def hang_up(self, party: str) -> None:
