@@ -121,9 +121,9 @@ class RedisPoolStore:
     text holds each record as its own JSON text (``interpreter_pool.state``
     ``encode``): a save encodes only the records the command changed, and a
     load decodes only the texts another process changed, keeping the rest of
-    this process's copy. Readers that need no lock (the supervisors' dashboard, the timers'
-    look at what is due) take a ``snapshot``: that copy, or the pool as last
-    saved when another process saved since.
+    this process's copy. Readers that need no lock (the supervisors'
+    dashboard, the timers' look at what is due) take a ``snapshot``: that copy,
+    or the pool as last saved when another process saved since.
     """
 
     def __init__(
