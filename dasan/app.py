@@ -39,6 +39,7 @@ from signaling.scheduling import SCHEDULING, SchedulingRuntime, add_scheduling_r
 from signaling.sockets import SocketNotifier
 from signaling.throttle import Throttle
 from signaling.waits import WAITS, WaitBoard, add_wait_routes
+from storage.composite_jobs import SqlCompositeJobs
 from storage.database import Database, database_url_for_data_dir, open_database
 from storage.hours_file import CenterCalendar
 from storage.liveness import MemoryLiveness, RedisLiveness
@@ -173,6 +174,7 @@ def create_app(settings: Settings) -> web.Application:
         library = AppRecordings(
             SqlRecordings(database),
             SqlAccessAudit(database),
+            SqlCompositeJobs(database),
             cases,
             key,
             data_dir,

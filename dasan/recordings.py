@@ -12,7 +12,6 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +34,7 @@ from signaling.recording_ports import (
     RecordingsError,
     RecordingsUnavailable,
 )
+from storage.composite_jobs import SqlCompositeJobs, StoredJob
 from storage.recordings import (
     AccessAction,
     AccessEntry,
@@ -49,7 +49,15 @@ audit_log = logging.getLogger("dasan.audit")
 
 COMPOSITE_CODEC = "vp8+opus"
 COMPOSITE_ROLE = "session"
-KEPT_JOBS = 200  # finished jobs remembered for their status
+LISTED_JOBS = 20  # a case's latest jobs shown on its page
+# The process running a job refreshes its heartbeat this often; a queued or
+# running job whose heartbeat is older than JOB_STALE was left by a process
+# that died (a stop in order fails its own jobs at once).
+JOB_BEAT = timedelta(seconds=2)
+JOB_STALE = timedelta(seconds=10)
+INTERRUPTED = "composite_interrupted"
+INTERRUPTED_MESSAGE = "interrupted by a restart; ask again"
+FAILED_MESSAGE = "the combined video could not be made; ask again"
 
 
 class NothingToCombine(RecordingsError):
@@ -106,6 +114,7 @@ class AppRecordings:
         self,
         recordings: SqlRecordings,
         audit: SqlAccessAudit,
+        jobs: SqlCompositeJobs,
         cases: CaseRepository,
         key: RecordingKey | None,
         root: Path,
@@ -122,7 +131,7 @@ class AppRecordings:
         # Chunk indexes of the files being played: a seeking player's ranges
         # do not walk the file again.
         self._indexes = ChunkIndexes()
-        self._jobs: dict[str, CompositeJob] = {}
+        self._jobs = jobs
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = threading.Event()
         # One composite at a time: it takes a core while it runs.
@@ -179,24 +188,66 @@ class AppRecordings:
         return [_record(e) for e in found]
 
     # -- composites ----------------------------------------------------------------
+    #
+    # A job's row is the truth: any process answers its status, a second request
+    # for the case returns the queued or running job whichever process holds it
+    # (a unique partial index, see ``storage.composite_jobs``). The process that
+    # took the request runs it and refreshes its heartbeat every ``JOB_BEAT``; a
+    # queued or running job whose beat is older than ``JOB_STALE`` was left by a
+    # process that died and is failed (its partial file removed) at start-up or
+    # when it is next read.
 
-    def composite_job(self, job_id: str) -> CompositeJob | None:
-        return self._jobs.get(job_id)
+    def _view(self, job: StoredJob) -> CompositeJob:
+        return CompositeJob(
+            job.id,
+            job.case_id,
+            JobState(job.state.value),
+            job.requested_by,
+            job.requested_at,
+            job.recording_id,
+            job.error,
+            job.started_at,
+            job.finished_at,
+            job.message,
+        )
 
-    def composite_jobs(self, case_id: str) -> Sequence[CompositeJob]:
-        return [j for j in self._jobs.values() if j.case_id == case_id]
+    async def _abandon(
+        self, *, case_id: str | None = None, job_id: str | None = None
+    ) -> int:
+        """Fail the jobs a dead process left, and remove their partial files."""
+        now = self._clock()
+        left = await self._jobs.abandon(
+            now - JOB_STALE,
+            now,
+            INTERRUPTED,
+            INTERRUPTED_MESSAGE,
+            case_id=case_id,
+            job_id=job_id,
+        )
+        for job in left:
+            if job.path is not None:
+                await asyncio.to_thread((self._root / job.path).unlink, missing_ok=True)
+            log.warning("composite %s was left by a process that stopped", job.id)
+        return len(left)
+
+    async def composite_job(self, job_id: str) -> CompositeJob | None:
+        await self._abandon(job_id=job_id)
+        found = await self._jobs.get(job_id)
+        return None if found is None else self._view(found)
+
+    async def composite_jobs(self, case_id: str) -> Sequence[CompositeJob]:
+        await self._abandon(case_id=case_id)
+        return [self._view(j) for j in await self._jobs.for_case(case_id, LISTED_JOBS)]
 
     async def request_composite(
         self, case_id: str, staff_id: str, now: datetime
     ) -> CompositeJob:
         if self._key is None:
             raise RecordingsUnavailable("recording is not configured")
-        for job in self._jobs.values():
-            if job.case_id == case_id and job.state in (
-                JobState.QUEUED,
-                JobState.RUNNING,
-            ):
-                return job
+        await self._abandon(case_id=case_id)
+        active = await self._jobs.active(case_id)
+        if active is not None:
+            return self._view(active)
         rows = [
             r
             for r in await self._recordings.for_case(case_id)
@@ -205,35 +256,37 @@ class AppRecordings:
         ]
         if not rows:
             raise NothingToCombine("this case has no recordings to combine")
-        job = CompositeJob(
-            secrets.token_hex(16), case_id, JobState.QUEUED, staff_id, now
+        job, queued = await self._jobs.claim(
+            secrets.token_hex(16), case_id, staff_id, now
         )
-        self._jobs[job.id] = job
-        self._forget_old_jobs()
+        if not queued:  # another request (maybe another process) was first
+            return self._view(job)
         task = asyncio.create_task(self._run(job, rows, self._key), name="composite")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return job
+        return self._view(job)
 
-    def _forget_old_jobs(self) -> None:
-        finished = [
-            j.id
-            for j in self._jobs.values()
-            if j.state in (JobState.DONE, JobState.FAILED)
-        ]
-        for job_id in finished[: max(0, len(self._jobs) - KEPT_JOBS)]:
-            del self._jobs[job_id]
-
-    def _set(self, job_id: str, **changes: object) -> None:
-        job = self._jobs.get(job_id)
-        if job is not None:
-            self._jobs[job_id] = replace(job, **changes)  # type: ignore[arg-type]
-
-    def _running(self, job_id: str) -> None:
-        self._set(job_id, state=JobState.RUNNING)
+    async def _beat(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(JOB_BEAT.total_seconds())
+            try:
+                await self._jobs.beat([job_id], self._clock())
+            except Exception:  # the database is back at the next beat
+                log.exception("composite %s: the heartbeat was not written", job_id)
 
     async def _run(
-        self, job: CompositeJob, rows: list[Recording], key: RecordingKey
+        self, job: StoredJob, rows: list[Recording], key: RecordingKey
+    ) -> None:
+        beat = asyncio.create_task(self._beat(job.id), name="composite-beat")
+        try:
+            await self._compose(job, rows, key)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _compose(
+        self, job: StoredJob, rows: list[Recording], key: RecordingKey
     ) -> None:
         start = min(r.started_at for r in rows)
         tracks = [
@@ -248,13 +301,20 @@ class AppRecordings:
         ]
         path = f"{FOLDER}/{start:%Y-%m-%d}/{job.id}.composite.webm.sealed"
         loop = asyncio.get_running_loop()
+        started = asyncio.Event()
 
         def work() -> Composite:
-            loop.call_soon_threadsafe(self._running, job.id)
+            loop.call_soon_threadsafe(started.set)
             return compose(tracks, key, self._root / path, self._layout, self._stop)
 
+        async def mark_running() -> None:
+            await started.wait()
+            await self._jobs.start(job.id, self._clock(), path)
+
+        running = asyncio.create_task(mark_running(), name="composite-running")
         try:
             made = await loop.run_in_executor(self._worker, work)
+            await running
             await self._recordings.add(
                 Recording(
                     job.id,
@@ -271,15 +331,23 @@ class AppRecordings:
                 )
             )
         except asyncio.CancelledError:
-            self._set(job.id, state=JobState.FAILED, error="composite_stopped")
+            running.cancel()
+            (self._root / path).unlink(missing_ok=True)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    self._jobs.fail(
+                        job.id, self._clock(), INTERRUPTED, INTERRUPTED_MESSAGE
+                    )
+                )
             raise
         except Exception as exc:
+            running.cancel()
             code = exc.code if isinstance(exc, RecordingError) else "composite_failed"
             log.exception("composite %s of case %s failed", job.id, job.case_id)
-            self._set(job.id, state=JobState.FAILED, error=code)
             (self._root / path).unlink(missing_ok=True)
+            await self._jobs.fail(job.id, self._clock(), code, FAILED_MESSAGE)
             return
-        self._set(job.id, state=JobState.DONE, recording_id=job.id)
+        await self._jobs.finish(job.id, self._clock(), job.id)
         audit_log.info("composite %s of case %s is ready", job.id, job.case_id)
 
     async def close(self) -> None:
@@ -296,7 +364,12 @@ class AppRecordings:
 
     async def recover(self) -> int:
         """Close the files a crash left open (of cases that have ended) and put
-        a ``recording_recovered`` event on each one's case."""
+        a ``recording_recovered`` event on each one's case; fail the combined
+        videos a stopped process left (their beat is old), removing their
+        partial files, so their case's page offers to make them again."""
+        abandoned = await self._abandon()
+        if abandoned:
+            log.warning("failed %d combined videos left by a stopped run", abandoned)
         if self._key is None:
             left = await self._recordings.unfinished()
             if left:
@@ -330,7 +403,8 @@ class AppRecordings:
 
     async def apply_retention(self) -> int:
         """Delete the files of cases whose personal fields retention erased; the
-        rows stay (status ``deleted``) for the audit. Returns how many."""
+        rows stay (status ``deleted``) for the audit. Their combined-video
+        requests are forgotten. Returns how many files."""
         deleted = 0
         while batch := await self._recordings.of_erased_cases():
             for recording in batch:
@@ -353,6 +427,9 @@ class AppRecordings:
                     recording.case_id,
                 )
                 deleted += 1
+        forgotten = await self._jobs.delete_of_erased_cases()
+        if forgotten:
+            audit_log.info("retention forgot %d combined-video requests", forgotten)
         return deleted
 
 

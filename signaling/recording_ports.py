@@ -107,6 +107,9 @@ class CompositeJob:
     requested_at: datetime
     recording_id: str | None = None
     error: str | None = None  # a stable code when failed
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str | None = None  # plain words when failed, no personal data
 
 
 class RecordingLibrary(Protocol):
@@ -145,13 +148,18 @@ class RecordingLibrary(Protocol):
     async def request_composite(
         self, case_id: str, staff_id: str, now: datetime
     ) -> CompositeJob:
-        """Queue (or return the one already queued or running) a composite of
-        the case's tracks. Raises ``RecordingsUnavailable``."""
+        """Queue (or return the one already queued or running, by whichever
+        process) a composite of the case's tracks. Raises
+        ``RecordingsUnavailable``."""
         ...
 
-    def composite_job(self, job_id: str) -> CompositeJob | None: ...
+    async def composite_job(self, job_id: str) -> CompositeJob | None:
+        """The job as stored: any process answers for it."""
+        ...
 
-    def composite_jobs(self, case_id: str) -> Sequence[CompositeJob]: ...
+    async def composite_jobs(self, case_id: str) -> Sequence[CompositeJob]:
+        """The case's latest jobs, newest first, as stored."""
+        ...
 
 
 def may_access_recordings(account: StaffAccount, case: Case) -> bool:

@@ -229,8 +229,11 @@ def job_view(job: CompositeJob, tz: ZoneInfo) -> dict[str, Any]:
         "case_id": job.case_id,
         "state": job.state.value,
         "requested_at": _when(job.requested_at, tz),
+        "started_at": _when(job.started_at, tz),
+        "finished_at": _when(job.finished_at, tz),
         "recording_id": job.recording_id,
         "error": job.error,
+        "message": job.message,
     }
 
 
@@ -270,14 +273,13 @@ async def list_recordings(request: web.Request) -> web.Response:
     await _case(request, account, case_id)
     rt = runtime(request)
     found = await rt.library.for_case(case_id)
+    jobs = await rt.library.composite_jobs(case_id)
     await _accessed(request, account, AuditAction.LIST, case_id)
     return web.json_response(
         {
             "configured": rt.library.configured,
             "recordings": [recording_view(r, rt.tz) for r in found],
-            "composites": [
-                job_view(j, rt.tz) for j in rt.library.composite_jobs(case_id)
-            ],
+            "composites": [job_view(j, rt.tz) for j in jobs],
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -395,7 +397,7 @@ async def composite_status(request: web.Request) -> web.Response:
     job_id = _id(request, "job_id")
     account = await _account(request, None)
     rt = runtime(request)
-    job = rt.library.composite_job(job_id)
+    job = await rt.library.composite_job(job_id)
     if job is None:
         raise _bad(404, "not_found", "no such composite request", "job_id")
     await _case(request, account, job.case_id)

@@ -321,3 +321,46 @@ class AccessAuditRow(Base):
     case_id: Mapped[str | None] = mapped_column(String(32))
     recording_id: Mapped[str | None] = mapped_column(String(32))
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- combined-video requests (migration 0008) ----------------------------------------
+
+COMPOSITE_JOB_STATES = ("queued", "running", "done", "failed")
+ACTIVE_JOB_STATES = "state IN ('queued', 'running')"
+
+
+class CompositeJobRow(Base):
+    """A request for a case's combined video and where it stands.
+
+    At most one job per case is queued or running: the unique partial index
+    ``uq_composite_jobs_active_case`` refuses a second one, on every process.
+    The process running a job refreshes ``beat_at``; a job whose beat is old
+    was left by a process that died."""
+
+    __tablename__ = "composite_jobs"
+    __table_args__ = (
+        Index(None, "case_id"),
+        Index(
+            "uq_composite_jobs_active_case",
+            "case_id",
+            unique=True,
+            postgresql_where=text(ACTIVE_JOB_STATES),
+            sqlite_where=text(ACTIVE_JOB_STATES),
+        ),
+        CheckConstraint(
+            "state IN ('" + "', '".join(COMPOSITE_JOB_STATES) + "')", name="state"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    beat_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(String(255))
+    recording_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(40))  # a stable code
+    message: Mapped[str | None] = mapped_column(String(200))  # plain, no personal data

@@ -460,7 +460,7 @@ async def test_postgres_schema_matches_the_models() -> None:
         finally:
             await db.close()
     assert (version, drift) == (HEAD, [])
-    assert tables.scalar_one() == 14  # 13 tables and alembic_version
+    assert tables.scalar_one() == 15  # 14 tables and alembic_version
 
 
 async def test_schema_option_needs_postgres(tmp_path: Path) -> None:
