@@ -28,6 +28,7 @@ from tests.e2e.test_webview import (
     IOS_WEBVIEW_UA,
     answer_consent_later,
     connected,
+    message,
     phone_context,
     sign_in_as,
 )
@@ -194,5 +195,131 @@ async def test_a_call_from_an_app_webview(
             "connected"
         )
         await expect(staff.locator("body")).to_have_attribute("data-state", "call")
+        await citizen.click("#hang-up")
+        await expect(citizen.locator("body")).to_have_attribute("data-state", "ended")
+
+
+# A larger phone on its side (iPhone 12-15 class), as the consent test measures it.
+PHONE_SIDEWAYS = ViewportSize(width=844, height=390)
+# The other person's picture stays usable beside the recording question: signing
+# needs hands and face at a size one can read (at 640x360 the picture is 164 px
+# tall with or without the question; before the side panel it was 96 at 844x390).
+MIN_REMOTE_HEIGHT = 150
+MIN_REMOTE_WIDTH = 260
+
+CONSENT_LAYOUT = """() => {
+  const box = (element) => {
+    const r = element.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+             width: r.width, height: r.height };
+  };
+  const dialog = document.querySelector('dialog[open]');
+  return {
+    innerWidth: window.innerWidth,
+    innerHeight: window.innerHeight,
+    remote: box(document.querySelector('#remote-video')),
+    dialog: dialog ? box(dialog) : null,
+    locale: box(document.querySelector('#locale')),
+    hangUp: box(document.querySelector('#hang-up')),
+  };
+}"""
+
+
+FOCUS_IN_QUESTION = (
+    "document.querySelector('dialog[open]')"
+    " && document.querySelector('dialog[open]').contains(document.activeElement)"
+)
+
+
+def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+async def test_the_recording_question_sideways_keeps_the_video_usable(
+    site: Site,  # noqa: F811
+    browser: Browser,
+) -> None:
+    url = site.server.url
+    async with (
+        phone_context(
+            browser, locale="en", viewport=PHONE_SIDEWAYS, user_agent=IOS_WEBVIEW_UA
+        ) as citizen_ctx,
+        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
+    ):
+        citizen = await citizen_ctx.new_page()
+        cdp = await citizen_ctx.new_cdp_session(citizen)
+        await open_citizen(citizen, url, "en")
+        await citizen.select_option("#service", "sign_language")
+        await citizen.click("#start-camera")
+        await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
+        await citizen.click("#ask")
+        staff = await staff_ctx.new_page()
+        await sign_in_as(staff, url, "interpreter.ksl")
+        await expect(staff.locator("#offer")).to_be_visible()
+        await staff.click("#accept")
+        for page in (citizen, staff):
+            await expect(page.locator("body")).to_have_attribute("data-state", "call")
+            await connected(page)
+        question = citizen.get_by_role("dialog", name=message("en", "consent.title"))
+        await expect(question).to_be_visible()
+        await citizen.wait_for_function(FOCUS_IN_QUESTION)
+        await wait_for_frames(citizen, at_least=10)
+
+        none = {"top": 0, "left": 0, "right": 0, "bottom": 0}
+        for viewport, insets in (
+            (PHONE_SIDEWAYS, none),
+            (PHONE_LANDSCAPE, none),
+            (PHONE_SIDEWAYS, LANDSCAPE_INSETS),
+        ):
+            await citizen.set_viewport_size(viewport)
+            await set_insets(cdp, insets)
+            await citizen.evaluate("window.scrollTo(0, 0)")
+            await no_sideways_scroll(citizen)
+            got = await citizen.evaluate(CONSENT_LAYOUT)
+            remote, dialog = got["remote"], got["dialog"]
+            assert dialog is not None, f"the question closed: {got}"
+            where = f"{viewport['width']}x{viewport['height']} {insets}: {got}"
+            assert remote["height"] >= MIN_REMOTE_HEIGHT, f"the video shrank: {where}"
+            assert remote["width"] >= MIN_REMOTE_WIDTH, f"the video shrank: {where}"
+            # The question covers neither the video nor the language switcher
+            # nor Hang up, and is whole on screen, clear of the notch.
+            for name in ("remote", "locale", "hangUp"):
+                assert not overlaps(dialog, got[name]), f"over {name}: {where}"
+            assert dialog["top"] >= 0, where
+            assert dialog["bottom"] <= got["innerHeight"] - insets["bottom"], where
+            assert dialog["left"] >= insets["left"], where
+            assert dialog["right"] <= got["innerWidth"] - insets["right"], where
+            await expect(question).to_be_in_viewport(ratio=1)
+            for answer in ("consent-agree", "consent-decline", "consent-later"):
+                await expect(
+                    question.locator(f"[data-testid='{answer}']")
+                ).to_be_in_viewport(ratio=1)
+            await check_in(citizen, "citizen", "consent-sideways", ["en"])
+        asked = (await citizen.evaluate(CONSENT_LAYOUT))["remote"]
+        await set_insets(cdp, none)
+
+        # By keyboard: from the question to its answers; Escape puts it off and the
+        # video takes its room back.
+        await citizen.wait_for_function(FOCUS_IN_QUESTION)
+        agree = question.locator("[data-testid='consent-agree']")
+        for _ in range(3):
+            if await agree.evaluate("(button) => button === document.activeElement"):
+                break
+            await citizen.keyboard.press("Tab")
+        await expect(agree).to_be_focused()
+        await citizen.keyboard.press("Escape")
+        await expect(citizen.locator("dialog[open]")).to_have_count(0)
+        await expect(citizen.locator("#remote-video")).to_be_in_viewport(ratio=0.9)
+        # The question cost the picture (almost) none of its height.
+        await set_insets(cdp, LANDSCAPE_INSETS)
+        await citizen.evaluate("window.scrollTo(0, 0)")
+        after = (await citizen.evaluate(CONSENT_LAYOUT))["remote"]
+        assert asked["height"] >= 0.9 * after["height"], f"{asked} then {after}"
+        await set_insets(cdp, none)
         await citizen.click("#hang-up")
         await expect(citizen.locator("body")).to_have_attribute("data-state", "ended")

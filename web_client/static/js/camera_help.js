@@ -26,9 +26,13 @@ export function noCalls(problem) {
  * chat (which needs no camera). A reservation's join link fixes the service and
  * already has its time: neither chat nor another booking is offered then.
  */
-export function alternatives(problem, service, { reserved = false } = {}) {
+export function alternatives(problem, service, { reserved = false, inCall = false } = {}) {
   if (!problem || service === SERVICE.CHAT) {
     return { voice: false, chat: false, book: false };
+  }
+  if (inCall) {
+    // The camera went and did not come back: the call goes on, and its chat is there.
+    return { voice: false, chat: true, book: false };
   }
   return {
     voice: service === SERVICE.FOREIGN_LANGUAGE && !NO_WEBRTC.has(problem),
@@ -39,11 +43,15 @@ export function alternatives(problem, service, { reserved = false } = {}) {
 
 /**
  * The panel under the camera button. `onChat` starts a text chat, `onVoice`
- * continues by voice; the booking link points where `bookingHref()` says.
+ * continues by voice; the booking link points where `bookingHref()` says. In a
+ * call (the camera lost and not back) it moves right after `callPlace`, and
+ * `onChat` goes to the call's own chat.
  */
 export class CameraHelp {
-  constructor(root, { onChat, onVoice, bookingHref }) {
+  constructor(root, { onChat, onVoice, bookingHref, callPlace = null }) {
     this.root = root;
+    this.home = { parent: root.parentElement, next: root.nextElementSibling };
+    this.callPlace = callPlace;
     this.intro = root.querySelector('[data-part="intro"]');
     this.voice = root.querySelector('[data-part="voice"]');
     this.voiceNote = root.querySelector('[data-part="voice-note"]');
@@ -55,21 +63,34 @@ export class CameraHelp {
   }
 
   /** Show the options for `problem` and `service`, or hide the panel. */
-  render(problem, service, { reserved = false, show = true } = {}) {
-    const options = alternatives(problem, service, { reserved });
+  render(problem, service, { reserved = false, show = true, inCall = false } = {}) {
+    const options = alternatives(problem, service, { reserved, inCall });
     const any = options.voice || options.chat || options.book;
     this.root.hidden = !(show && any);
     this.root.dataset.problem = problem || '';
+    this.place(inCall && Boolean(this.callPlace));
     if (this.root.hidden) {
       return;
     }
     const intro = service === SERVICE.FOREIGN_LANGUAGE ? 'camera_help.intro.foreign_language' : 'camera_help.intro';
-    setMessage(this.intro, options.voice ? intro : 'camera_help.intro');
+    setMessage(this.intro, inCall ? 'camera_help.intro.in_call' : options.voice ? intro : 'camera_help.intro');
+    setMessage(this.chat, inCall ? 'camera_help.chat.in_call' : 'camera_help.chat');
     this.voice.hidden = !options.voice;
     this.voiceNote.hidden = !options.voice;
     this.chat.hidden = !options.chat;
     this.book.hidden = !options.book;
     this.book.querySelector('a').href = this.bookingHref();
+  }
+
+  /** In the call's panel, or back under the camera button. */
+  place(inCall) {
+    if (inCall) {
+      if (this.callPlace.nextElementSibling !== this.root) {
+        this.callPlace.after(this.root);
+      }
+    } else if (this.root.parentElement !== this.home.parent) {
+      this.home.parent.insertBefore(this.root, this.home.next);
+    }
   }
 
   /** The first option, for the keyboard focus after a problem. */

@@ -9,7 +9,7 @@ import { MEDIA_PROBLEM, MediaProblem, VIDEO, classify } from './media.js';
 export const FACING = Object.freeze({ USER: 'user', ENVIRONMENT: 'environment' });
 
 /** The picture media.js asks for, from whichever side (a deviceId or facingMode is added). */
-function anySide() {
+export function anySide() {
   const picture = { ...VIDEO };
   delete picture.facingMode;
   return picture;
@@ -60,21 +60,29 @@ export function nextCameraConstraints(current, cameras) {
 }
 
 /**
- * Send `track` instead of the video the peer connection `pc` sends now, on every
- * video sender, without renegotiation. Returns how many senders changed.
- * (The hook call.js could offer as Call.replaceVideoTrack(track).)
+ * Send `track` instead of the `kind` ('audio' or 'video') the peer connection `pc`
+ * sends now, on every such sender, without renegotiation. Returns how many changed.
  */
-export async function replaceVideoTrack(pc, track) {
+export async function replaceSenderTrack(pc, kind, track) {
   let replaced = 0;
   for (const transceiver of pc.getTransceivers()) {
     const { sender, receiver } = transceiver;
-    const sendsVideo = sender.track ? sender.track.kind === 'video' : receiver.track.kind === 'video';
-    if (sendsVideo && !transceiver.stopped && /send/.test(transceiver.direction)) {
+    const sends = sender.track ? sender.track.kind === kind : receiver.track.kind === kind;
+    if (sends && !transceiver.stopped && /send/.test(transceiver.direction)) {
       await sender.replaceTrack(track);
       replaced += 1;
     }
   }
   return replaced;
+}
+
+/**
+ * Send `track` instead of the video the peer connection `pc` sends now, on every
+ * video sender, without renegotiation. Returns how many senders changed.
+ * (The hook call.js could offer as Call.replaceVideoTrack(track).)
+ */
+export async function replaceVideoTrack(pc, track) {
+  return replaceSenderTrack(pc, 'video', track);
 }
 
 async function openVideo(video) {

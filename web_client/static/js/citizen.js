@@ -6,8 +6,9 @@
 
 import { Call, SendFrameRateWatch, playVideo, wireUnmuteButton } from './call.js';
 import { CameraHelp, noCalls } from './camera_help.js';
+import { CameraRecovery } from './camera_recovery.js';
 import { CameraSwitch } from './cameras.js';
-import { mountConsent } from './consent.js';
+import { focusConsentPrompt, mountConsent } from './consent.js';
 import { ChatPanel } from './chat.js';
 import { FeedbackForm } from './feedback.js';
 import {
@@ -91,6 +92,13 @@ const cameraHelp = new CameraHelp($('camera-help'), {
   onChat: chatInstead,
   onVoice: voiceOnly,
   bookingHref: () => bookingHref(),
+  callPlace: document.querySelector('.session'),
+});
+// The camera back after the phone stopped it in the background.
+const cameraRecovery = new CameraRecovery({
+  preview: ui.localVideo,
+  stream: () => state.localStream,
+  peerConnection: () => (state.call ? state.call.pc : null),
 });
 const CONNECTION_ERRORS = ['error.unreachable', 'error.disconnected'];
 // The session's resume token: a reload (or a dropped connection) takes the session up again.
@@ -118,6 +126,7 @@ const state = {
   feedback: null, // the FeedbackForm of the session just ended
   mediaProblem: null, // why video cannot work here (MEDIA_PROBLEM), until a camera opens
   voiceOnly: false, // localStream is the microphone alone (foreign language without a camera)
+  cameraGone: false, // in a call, the camera stopped and could not be opened again
   queueSeen: null, // {caseId, seq} of the last queue_position shown
 };
 
@@ -300,9 +309,11 @@ function renderCamera() {
     clearMessage(ui.cameraNote);
   }
   setMessage(ui.recordingNotice, needed ? 'citizen.recording_notice' : 'citizen.recording_notice.chat');
-  cameraHelp.render(state.mediaProblem, selectedService().service, {
+  const gone = state.view === 'call' && state.cameraGone && !state.chatOnly;
+  cameraHelp.render(state.mediaProblem, gone ? state.askedService : selectedService().service, {
     reserved: Boolean(state.joinToken),
-    show: state.view === 'choose' && !on,
+    show: (state.view === 'choose' && !on) || gone,
+    inCall: gone,
   });
   cameraSwitch.refresh();
   renderQuality();
@@ -361,9 +372,37 @@ function stopWatchingFrameRate() {
   clearMessage(ui.smoothness);
 }
 
-/** End the session's media when `track` ends by itself (a camera unplugged). */
+/**
+ * When `track` ends by itself (the phone stopped the camera in the background, or
+ * it was unplugged), open it again once the page is seen (camera_recovery.js).
+ */
 function watchTrack(stream, track) {
-  track.addEventListener('ended', () => cameraLost(stream));
+  cameraRecovery.watch(stream, track);
+}
+
+function onTrackRestored() {
+  state.cameraGone = false;
+  renderCamera();
+}
+
+/** The camera (or the microphone alone) did not come back: say why, offer the chat. */
+function onTrackNotRestored({ detail }) {
+  const stream = state.localStream;
+  if (hasLiveTrack(stream, 'video')) {
+    return; // only the microphone is gone: the citizen is still seen
+  }
+  if (!voiceCounts()) {
+    cameraLost(stream);
+  }
+  if (detail.kind === 'video' || !hasLiveTrack(stream, 'audio')) {
+    state.cameraGone = state.view === 'call';
+    showMediaProblem(detail.code);
+    renderCamera();
+    const first = cameraHelp.firstOption();
+    if (first) {
+      first.focus();
+    }
+  }
 }
 
 async function startCamera() {
@@ -373,9 +412,11 @@ async function startCamera() {
   try {
     const stream = await openCamera();
     stopStream(state.localStream); // the microphone alone, if voice was chosen before
+    cameraRecovery.forget();
     state.localStream = stream;
     state.voiceOnly = false;
     state.mediaProblem = null;
+    state.cameraGone = false;
     ui.localVideo.srcObject = stream;
     await playVideo(ui.localVideo);
     for (const track of stream.getVideoTracks()) {
@@ -432,6 +473,10 @@ async function voiceOnly() {
 /** "Write to a counselor instead": the text chat service, asked for at once. */
 function chatInstead() {
   errors.clear();
+  if (state.view === 'call') {
+    chat.focus(); // the camera went during the call: its chat is the way to write
+    return;
+  }
   ui.service.value = SERVICE.CHAT;
   onServiceChange();
   if (ui.ask.disabled) {
@@ -578,6 +623,7 @@ function onSessionStarted(notice) {
   state.askedService = notice.service;
   state.chatOnly = isChatOnly(notice.service);
   state.peerName = notice.peer.display_name;
+  state.cameraGone = false;
   const name = state.peerName;
   document.body.dataset.channel = state.chatOnly ? 'chat' : 'video';
   setMessage(ui.hangUp, state.chatOnly ? 'citizen.hang_up.chat' : 'citizen.hang_up');
@@ -592,7 +638,9 @@ function onSessionStarted(notice) {
     return;
   }
   setStatus('citizen.status.joining', { name });
-  chat.focusLog(); // the start button is gone; keep keyboard focus in the session
+  if (!focusConsentPrompt()) {
+    chat.focusLog(); // the start button is gone; keep keyboard focus in the session
+  }
   const call = new Call({
     socket: state.socket,
     events: CITIZEN.emit,
@@ -714,7 +762,9 @@ function showEnded(statusKey, detailKey) {
   state.caseId = null;
   state.roomId = null;
   state.askedService = null;
+  state.cameraGone = false;
   setView('ended');
+  renderCamera();
   setStatus(statusKey);
   setMessage(ui.endedDetail, detailKey);
   titleCue('citizen.title_alert.ended');
@@ -840,6 +890,8 @@ async function main() {
   wireUnmuteButton(ui.unmute, ui.remoteVideo);
   cameraSwitch.addEventListener('switched', onCameraSwitched);
   cameraSwitch.addEventListener('failed', onCameraSwitchFailed);
+  cameraRecovery.addEventListener('restored', onTrackRestored);
+  cameraRecovery.addEventListener('failed', onTrackNotRestored);
 
   await loadServices();
   await loadReservation();
