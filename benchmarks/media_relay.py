@@ -70,6 +70,7 @@ WIDTH, HEIGHT, FPS = 640, 480, 30
 CLIP_SECONDS = 3
 VIDEO_BITRATE = 800_000
 TARGET_FPS = 25.0
+LATENCY_GOAL_MS = 5.0
 STEPS = (1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64)
 FLOWING_FRAMES = 15
 FLOWING_DEADLINE = 30.0
@@ -644,8 +645,12 @@ async def run_forwarder(
             )
     held = [r for r in results if r["held"]]
     at = held[-1] if held else results[0]
+    quick = [r for r in held if (r["added_latency_ms"]["p99"] or 0) < LATENCY_GOAL_MS]
     return {
         "max_rooms_at_25fps": at["rooms"] if held else 0,
+        # The goal's second half: the most rooms that held 25 fps with an
+        # added latency p99 under 5 ms.
+        "max_rooms_at_25fps_p99_under_5ms": quick[-1]["rooms"] if quick else 0,
         "added_latency_ms": {
             "p50": at["added_latency_ms"]["p50"],
             "p99": at["added_latency_ms"]["p99"],
