@@ -10,34 +10,31 @@ from datetime import datetime, timedelta
 
 from counseling.cases import EndReason, EventKind, Party
 from counseling.services import Skill
+from interpreter_pool.dispatch import Dispatch
 from interpreter_pool.errors import (
     AlreadyWaiting,
     NotInRoom,
     NotWaiting,
-    NotYourOffer,
     StaffBusy,
-    UnknownOffer,
     UnknownStaff,
 )
-from interpreter_pool.estimate import HandleTimes, estimate_starts
+from interpreter_pool.estimate import HandleTimes
 from interpreter_pool.events import (
     SYSTEM_AWAY_REASONS,
     AwayReason,
     CitizenConnectionLost,
     CitizenReconnected,
     Offer,
-    OfferClosed,
-    OfferMade,
     PoolEvent,
     RequestEnded,
     Session,
     SessionEnded,
-    SessionStarted,
     StaffConnectionLost,
     StaffReconnected,
     StaffStatus,
     StaffStatusChanged,
 )
+from interpreter_pool.queue_view import QueueView
 from interpreter_pool.records import (
     Invite,
     JoinRequest,
@@ -53,18 +50,13 @@ from interpreter_pool.rooms import RoomCommands
 __all__ = ["Pool", "PoolRules", "QueueEntry", "new_id", "pick_longest_idle"]
 
 
-def _bucket(entry: QueueEntry, step: float) -> tuple[int, int | None]:
-    """What a waiting citizen was last told: their place, and their estimate
-    in ``step`` seconds."""
-    wait = entry.estimated_wait
-    return entry.position, None if wait is None else round(wait / step)
-
-
-class Pool(RoomCommands):
+class Pool(QueueView, Dispatch, RoomCommands):
     """Pairs waiting citizens with qualified staff, first come first served.
 
-    The commands on rooms of more than two (invites, counselors, transfers, a
-    supervisor listening in) are in ``RoomCommands``.
+    Queue positions and wait estimates are in ``QueueView``; offers, their
+    acceptance and the clock (``tick``) in ``Dispatch``; the commands on rooms
+    of more than two (invites, counselors, transfers, a supervisor listening
+    in) in ``RoomCommands``.
     """
 
     def __init__(
@@ -117,29 +109,6 @@ class Pool(RoomCommands):
         staff = self._staff.get(staff_id)
         return "" if staff is None else staff.name
 
-    def position(self, citizen_id: str) -> int | None:
-        request = self._request_of(citizen_id)
-        return None if request is None else self._position_of(request)
-
-    def queue(self, now: datetime) -> list[QueueEntry]:
-        """Every waiting citizen with their position and estimated wait."""
-        return [entry for _, entry in self._entries(now)]
-
-    def queue_entry(self, citizen_id: str, now: datetime) -> QueueEntry | None:
-        """One waiting citizen's entry, as ``queue`` would give it."""
-        request = self._request_of(citizen_id)
-        if request is None:
-            return None
-        return next(e for r, e in self._entries(now, request.skill) if r is request)
-
-    def queues(self) -> list[tuple[Skill, int, datetime]]:
-        """Each skill waited on: how many wait, and since when the first one."""
-        found: dict[Skill, tuple[int, datetime]] = {}
-        for r in self._waiting:
-            count, oldest = found.get(r.skill, (0, r.asked_at))
-            found[r.skill] = (count + 1, min(oldest, r.asked_at))
-        return [(skill, n, oldest) for skill, (n, oldest) in found.items()]
-
     def sessions(self) -> list[Session]:
         """Every running session, oldest first."""
         return sorted(self._sessions.values(), key=lambda s: s.started_at)
@@ -150,60 +119,11 @@ class Pool(RoomCommands):
         by_staff = staff is not None and staff.grace_until is not None
         return by_staff or session.citizen_id in self._citizen_grace
 
-    def estimate_for_new(self, skill: Skill, now: datetime) -> float | None:
-        """Seconds a request for ``skill`` made now would wait; None: nobody on duty."""
-        if not any(r.skill == skill for r in self._waiting) and any(
-            s.status is StaffStatus.AVAILABLE and skill in s.skills
-            for s in self._staff.values()
-        ):
-            return 0.0  # what the estimate below gives, without playing it
-        waiting = sum(1 for r in self._waiting if r.skill == skill)
-        turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
-        starts = estimate_starts(self._free_in(skill, now), waiting + 1, turnaround)
-        return starts[-1] if starts else None
-
-    def queue_changes(self, now: datetime, step: float) -> list[QueueEntry]:
-        """Entries whose position or estimate (in ``step`` seconds) changed since
-        they were last returned here: what waiting citizens should be told, as
-        round ``queue_seq``."""
-        changed: list[QueueEntry] = []
-        for request, entry in self._entries(now):
-            bucket = _bucket(entry, step)
-            if request.told != bucket:
-                request.told = bucket
-                changed.append(entry)
-        if changed:
-            self.queue_seq += 1
-        return changed
-
-    def needs_tick(self, now: datetime, step: float) -> bool:
-        """Whether ``tick`` or ``queue_changes`` would do anything now; reads
-        only, so a timer can ask a snapshot before it takes the lock."""
-        deadline = self.next_deadline()
-        if deadline is not None and deadline <= now:
-            return True
-        return any(r.told != _bucket(e, step) for r, e in self._entries(now))
-
     def session_of(self, party_id: str) -> Session | None:
         for session in self._sessions.values():
             if session.has(party_id):
                 return session
         return None
-
-    def open_offer(self, staff_id: str) -> Offer | None:
-        staff = self._staff.get(staff_id)
-        if staff is None or staff.offer_id is None:
-            return None
-        return self._offers[staff.offer_id]
-
-    def next_deadline(self) -> datetime | None:
-        """The earliest moment ``tick`` has something to do."""
-        moments = [o.expires_at for o in self._offers.values()]
-        for staff in self._staff.values():
-            moments += [m for m in (staff.wrap_up_until, staff.grace_until) if m]
-        moments += self._citizen_grace.values()
-        moments += self._party_deadlines()
-        return min(moments, default=None)
 
     # -- staff commands -----------------------------------------------------
 
@@ -299,76 +219,6 @@ class Pool(RoomCommands):
                 self._become(staff, StaffStatus.AWAY, now, reason)
                 events.append(self._changed(staff_id))
         return events + self._settle(now)
-
-    def accept(
-        self, staff_id: str, offer_id: str, now: datetime, media_node: str = ""
-    ) -> list[PoolEvent]:
-        """Start the session; ``media_node`` names the process that will hold
-        its media room, so any process can reach it."""
-        offer = self._require_offer(staff_id, offer_id)
-        if offer.room_id is not None:
-            return self._accept_join(staff_id, offer, now)
-        request = self._request_by_case(offer.case_id)
-        staff = self._staff[staff_id]
-        del self._offers[offer_id]
-        self._waiting.remove(request)
-        session = Session(
-            room_id=self._make_id(),
-            case_id=offer.case_id,
-            citizen_id=request.citizen_id,
-            staff_id=staff_id,
-            skill=offer.skill,
-            started_at=now,
-            media_node=media_node,
-        )
-        self._sessions[session.room_id] = session
-        staff.offer_id = None
-        staff.room_id = session.room_id
-        staff.missed = 0
-        self._become(staff, StaffStatus.IN_SESSION, now)
-        return [SessionStarted(session), self._changed(staff_id)]
-
-    def decline(self, staff_id: str, offer_id: str, now: datetime) -> list[PoolEvent]:
-        self._require_offer(staff_id, offer_id)
-        self._staff[staff_id].missed = 0
-        events = self._close_offer(offer_id, EventKind.DECLINED, now)
-        return events + self._settle(now)
-
-    def tick(self, now: datetime) -> list[PoolEvent]:
-        """Do what is due: lapse offers, end wrap-ups, end sessions past grace."""
-        events: list[PoolEvent] = []
-        for offer in [o for o in self._offers.values() if o.expires_at <= now]:
-            events += self._close_offer(offer.id, EventKind.OFFER_EXPIRED, now)
-            staff = self._staff.get(offer.staff_id)
-            if staff is None:
-                continue
-            staff.missed += 1
-            staff.idle_since = now  # to the back of the line for the next offer
-            if staff.missed >= self.rules.missed_offers_limit:
-                self._become(staff, StaffStatus.AWAY, now, AwayReason.MISSED_OFFERS)
-                events.append(self._changed(offer.staff_id))
-        for staff_id, staff in list(self._staff.items()):
-            if staff.wrap_up_until is not None and staff.wrap_up_until <= now:
-                self._finish_wrap_up(staff, now)
-                self._become(staff, StaffStatus.AVAILABLE, now)
-                staff.idle_since = now
-                events.append(self._changed(staff_id))
-            if staff.grace_until is not None and staff.grace_until <= now:
-                # Only the session's interpreter ends it; a counselor's place
-                # lapses with their party (``_lapse_party_graces``).
-                held = self._sessions.get(staff.room_id or "")
-                if held is not None and held.staff_id == staff_id:
-                    events += self._end_session(
-                        held.room_id, EndReason.CONNECTION_LOST, Party.INTERPRETER, now
-                    )
-        for citizen_id, deadline in list(self._citizen_grace.items()):
-            session = self.session_of(citizen_id)
-            if deadline <= now and session is not None:
-                events += self._end_session(
-                    session.room_id, EndReason.CONNECTION_LOST, Party.CITIZEN, now
-                )
-        events += self._lapse_party_graces(now)
-        return events + self._settle(now) if events else events
 
     # -- citizen commands ---------------------------------------------------
 
@@ -540,72 +390,11 @@ class Pool(RoomCommands):
             raise UnknownStaff(staff_id)
         return staff
 
-    def _require_offer(self, staff_id: str, offer_id: str) -> Offer:
-        offer = self._offers.get(offer_id)
-        if offer is None:
-            raise UnknownOffer(offer_id)
-        if offer.staff_id != staff_id:
-            raise NotYourOffer(offer_id, staff_id)
-        return offer
-
     def _request_of(self, citizen_id: str) -> WaitingRequest | None:
         return next((r for r in self._waiting if r.citizen_id == citizen_id), None)
 
     def _request_by_case(self, case_id: str) -> WaitingRequest:
         return next(r for r in self._waiting if r.case_id == case_id)
-
-    def _position_of(self, request: WaitingRequest) -> int:
-        ahead = 0
-        for other in self._waiting:
-            if other is request:
-                return ahead + 1
-            if other.skill == request.skill:
-                ahead += 1
-        raise LookupError(request.case_id)
-
-    def _entries(
-        self, now: datetime, only: Skill | None = None
-    ) -> list[tuple[WaitingRequest, QueueEntry]]:
-        """Each waiting request (for ``only`` that skill) with its queue entry."""
-        by_skill: dict[Skill, list[WaitingRequest]] = {}
-        for request in self._waiting:
-            if only is None or request.skill == only:
-                by_skill.setdefault(request.skill, []).append(request)
-        entries: list[tuple[WaitingRequest, QueueEntry]] = []
-        for skill, waiting in by_skill.items():
-            turnaround = self._times.handle(skill) + self._times.wrap_up(skill)
-            starts = estimate_starts(
-                self._free_in(skill, now), len(waiting), turnaround
-            )
-            for index, request in enumerate(waiting):
-                entry = QueueEntry(
-                    request.case_id,
-                    request.citizen_id,
-                    skill,
-                    index + 1,
-                    starts[index] if starts else None,
-                )
-                entries.append((request, entry))
-        return entries
-
-    def _free_in(self, skill: Skill, now: datetime) -> list[float]:
-        """Seconds until each qualified staff member on duty is free."""
-        free: list[float] = []
-        for staff in self._staff.values():
-            if skill not in staff.skills or staff.status is StaffStatus.AWAY:
-                continue
-            if staff.status is StaffStatus.IN_SESSION and staff.room_id is not None:
-                session = self._sessions[staff.room_id]
-                busy = (
-                    self._times.handle(session.skill)
-                    - (now - session.started_at).total_seconds()
-                )
-                free.append(max(0.0, busy) + self._times.wrap_up(session.skill))
-            elif staff.status is StaffStatus.WRAP_UP and staff.wrap_up_until:
-                free.append((staff.wrap_up_until - now).total_seconds())
-            else:
-                free.append(0.0)
-        return free
 
     def _drop_request(
         self, request: WaitingRequest, reason: EndReason, now: datetime
@@ -618,22 +407,6 @@ class Pool(RoomCommands):
         self._waiting.remove(request)
         events.append(RequestEnded(request.case_id, request.citizen_id, reason, now))
         return events + self._settle(now)
-
-    def _close_offer(
-        self, offer_id: str, kind: EventKind, now: datetime
-    ) -> list[PoolEvent]:
-        offer = self._offers.pop(offer_id)
-        request = self._holder(offer) or self._request_by_case(offer.case_id)
-        request.offer_id = None
-        if kind is EventKind.DECLINED:
-            request.declined_by.add(offer.staff_id)
-        events: list[PoolEvent] = [OfferClosed(offer, kind, now)]
-        staff = self._staff.get(offer.staff_id)
-        if staff is not None and staff.offer_id == offer_id:
-            staff.offer_id = None
-            self._become(staff, StaffStatus.AVAILABLE, now)
-            events.append(self._changed(offer.staff_id))
-        return events
 
     def _end_session(
         self, room_id: str, reason: EndReason, by: Party, now: datetime
@@ -663,79 +436,4 @@ class Pool(RoomCommands):
             self._become(staff, StaffStatus.AVAILABLE, now)
             staff.idle_since = now
         events.append(self._changed(session.staff_id))
-        return events
-
-    def _settle(self, now: datetime) -> list[PoolEvent]:
-        # Sessions in progress waiting for someone to join come first.
-        joins = self._end_exhausted_joins(now) + self._dispatch_joins(now)
-        return self._end_exhausted(now) + joins + self._dispatch(now)
-
-    def _end_exhausted(self, now: datetime) -> list[PoolEvent]:
-        """End requests that every qualified staff member signed in has declined."""
-        events: list[PoolEvent] = []
-        for request in list(self._waiting):
-            if request.offer_id is not None or not request.declined_by:
-                continue
-            qualified = {
-                s for s, st in self._staff.items() if request.skill in st.skills
-            }
-            if qualified <= request.declined_by:
-                self._waiting.remove(request)
-                events.append(
-                    RequestEnded(
-                        request.case_id,
-                        request.citizen_id,
-                        EndReason.DECLINED_BY_ALL,
-                        now,
-                    )
-                )
-        return events
-
-    def _dispatch(self, now: datetime) -> list[PoolEvent]:
-        """Offer each unoffered request, in queue order, to the longest-idle match.
-
-        Only available staff are candidates, so with everyone busy this is one
-        pass over the staff, not one per waiting request.
-        """
-        available = {
-            sid: s
-            for sid, s in self._staff.items()
-            if s.status is StaffStatus.AVAILABLE
-        }
-        events: list[PoolEvent] = []
-        for request in self._waiting:
-            if not available:
-                break
-            if request.offer_id is not None:
-                continue
-            preferred = request.preferred
-            if (
-                preferred in available
-                and request.skill in available[preferred].skills
-                and preferred not in request.declined_by
-            ):
-                staff_id: str | None = preferred
-            else:
-                staff_id = pick_longest_idle(
-                    (sid, s.idle_since)
-                    for sid, s in available.items()
-                    if request.skill in s.skills and sid not in request.declined_by
-                )
-            if staff_id is None:
-                continue
-            offer = Offer(
-                id=self._make_id(),
-                case_id=request.case_id,
-                staff_id=staff_id,
-                skill=request.skill,
-                made_at=now,
-                expires_at=now + self.rules.offer_timeout,
-            )
-            self._offers[offer.id] = offer
-            request.offer_id = offer.id
-            staff = available.pop(staff_id)
-            staff.offer_id = offer.id
-            self._become(staff, StaffStatus.OFFERED, now)
-            events.append(OfferMade(offer))
-            events.append(self._changed(staff_id))
         return events
