@@ -176,7 +176,7 @@ async def test_a_camera_that_does_not_come_back_offers_the_chat(
 
         # Why, and what is left: the call's chat, with the focus on the offer.
         await expect(citizen.locator("#error")).to_have_text(
-            message("en", "media.denied")
+            message("en", "media.denied.in_call")
         )
         help_ = citizen.locator("#camera-help")
         await expect(help_).to_be_visible()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from counseling.cases import Case, EndReason, Party
+from counseling.cases import Case, EndReason, EventKind, Party, party_detail
 from counseling.chat import ChatMessage
 from counseling.records import (
     DEFAULT_TAXONOMY,
@@ -286,6 +286,94 @@ async def test_an_interpreter_finds_a_case_and_opens_it(
     if viewport == PHONE:
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], "the page itself must not scroll sideways"
+
+
+async def seed_three_way(database: Path) -> Case:
+    """A sign-language case that became a three-way session: the interpreter asks
+    for a welfare counselor, who joins and leaves; a guest comes in with an invite;
+    a hand-over is asked, withdrawn, asked again and done."""
+    db = await open_database(database_url_for_data_dir(database.parent))
+    try:
+        staff = SqlStaffDirectory(db)
+        people = [
+            await staff.by_username(name)
+            for name in ("interpreter.ksl", "counselor.welfare", "counselor.en")
+        ]
+        kim, lee, emily = (p.id for p in people if p is not None)
+        assert len({kim, lee, emily}) == 3
+        at = datetime.now(UTC) - timedelta(hours=1)
+        step = iter(range(1, 100))
+
+        def t() -> datetime:
+            return at + timedelta(seconds=10 * next(step))
+
+        case = Case.open("e" * 32, KSL, at)
+        case.offer(kim, t())
+        case.answer(kim, t())
+        case.note(EventKind.CONSENT_GIVEN, t(), None, party_detail(Party.CITIZEN))
+        case.note(EventKind.COUNSELOR_REQUESTED, t(), kim, "welfare")
+        case.note(EventKind.PARTY_JOINED, t(), lee, party_detail(Party.COUNSELOR))
+        case.note(EventKind.INVITE_CREATED, t(), kim, "f" * 32)
+        guest = party_detail(Party.GUEST, "guest-ref-1")
+        case.note(EventKind.INVITE_USED, t(), detail=f"{'f' * 32}:guest-ref-1")
+        case.note(EventKind.PARTY_JOINED, t(), None, guest)
+        case.note(EventKind.PARTY_LEFT, t(), lee, party_detail(Party.COUNSELOR))
+        case.note(EventKind.TRANSFER_REQUESTED, t(), None, kim)
+        case.note(EventKind.JOIN_REQUEST_CANCELLED, t(), kim, "transfer")
+        case.note(EventKind.TRANSFER_REQUESTED, t(), emily, kim)
+        case.transfer(kim, emily, t())
+        case.note(EventKind.PARTY_LEFT, t(), None, guest)
+        case.end(EndReason.COMPLETED, Party.INTERPRETER, t())
+        await SqlCaseRepository(db).add(case)
+    finally:
+        await db.close()
+    return case
+
+
+KIM = "Kim Suhwa (KSL interpreter)"
+LEE = "Lee Bokji (welfare counselor)"
+EMILY = "Emily Park (English counselor)"
+THREE_WAY_EN = [
+    "Requested",
+    f"Offered to {KIM}",
+    f"Answered by {KIM}",
+    "Citizen agreed to the recording",
+    f"{KIM} asked for a counselor of Welfare",
+    f"Counselor {LEE} joined the session",
+    f"{KIM} made a guest invite link",
+    "A guest came in through an invite link",
+    "Guest joined the session",
+    f"Counselor {LEE} left the session",
+    f"{KIM} asked to hand the session over to another interpreter",
+    f"{KIM} withdrew the request to hand the session over",
+    f"{KIM} asked to hand the session over to {EMILY}",
+    f"Handed over from {KIM} to {EMILY}",
+    "Guest left the session",
+    "Ended: Completed",
+]
+
+
+async def test_a_supervisor_reads_a_three_way_session_in_words(
+    browser: Browser,
+    open_page: OpenPage,
+    server_url: str,
+    demo_password: str,
+    database: Path,
+) -> None:
+    case = await seed_three_way(database)
+    page = await open_page(browser, "supervisor", viewport=DESKTOP, permissions=[])
+    await sign_in(page, server_url, "/cases", "supervisor", demo_password)
+    await expect(page.locator("body")).to_have_attribute("data-state", "search")
+    await page.goto(f"{server_url}/cases#case={case.id}")
+    await expect(page.locator("body")).to_have_attribute("data-state", "case")
+    lines = page.locator("#case-timeline li span")
+    await expect(lines).to_have_text(THREE_WAY_EN)
+    timeline = await page.locator("#case-timeline").inner_text()
+    assert "guest-ref-1" not in timeline and "f" * 32 not in timeline
+    assert "staff.event" not in timeline
+    await check_in(page, "cases", "three-way", ["ko"])
+    await expect(lines.nth(5)).to_have_text(f"상담사 {LEE} 상담 참여")
+    await expect(lines.nth(13)).to_have_text(f"{KIM}에게서 {EMILY}에게 상담 이관")
 
 
 MOUNT_FEEDBACK = """async (token) => {

@@ -8,12 +8,29 @@
 //   seen by them, without seeing them. Not for sign language, where the picture is
 //   the language; not without WebRTC, which voice needs as much as video.
 
-import { setMessage } from './i18n.js';
+import { hasMessage, setMessage } from './i18n.js';
 import { MEDIA_PROBLEM } from './media.js';
 import { SERVICE } from './protocol.js';
 
 /** Problems after which no call (video or voice) can be made from this page. */
 const NO_WEBRTC = new Set([MEDIA_PROBLEM.UNSUPPORTED, MEDIA_PROBLEM.INSECURE]);
+
+/** Problems a second try may get past in a call (allowed meanwhile, the other app closed, plugged in again). */
+const RETRYABLE = new Set([MEDIA_PROBLEM.DENIED, MEDIA_PROBLEM.BUSY, MEDIA_PROBLEM.NOT_FOUND, MEDIA_PROBLEM.FAILED]);
+
+/**
+ * The message for a camera problem in a call: the words for the citizen's page
+ * (`key`, from media.js problemMessage) say to press "Turn on camera", which a
+ * call does not have; in a call they point to "Try the camera again" instead.
+ */
+export function inCallProblemMessage(key) {
+  return hasMessage(`${key}.in_call`) ? `${key}.in_call` : key;
+}
+
+/** Whether "Try the camera again" is offered: in a call, after a problem a second try may get past. */
+export function retryable(problem, { inCall = false } = {}) {
+  return inCall && RETRYABLE.has(problem);
+}
 
 /** Whether no call at all can be made from this page (video or voice). */
 export function noCalls(problem) {
@@ -45,10 +62,11 @@ export function alternatives(problem, service, { reserved = false, inCall = fals
  * The panel under the camera button. `onChat` starts a text chat, `onVoice`
  * continues by voice; the booking link points where `bookingHref()` says. In a
  * call (the camera lost and not back) it moves right after `callPlace`, and
- * `onChat` goes to the call's own chat.
+ * `onChat` goes to the call's own chat, and "Try the camera again" (`onRetry`)
+ * shows too.
  */
 export class CameraHelp {
-  constructor(root, { onChat, onVoice, bookingHref, callPlace = null }) {
+  constructor(root, { onChat, onVoice, onRetry = null, bookingHref, callPlace = null }) {
     this.root = root;
     this.home = { parent: root.parentElement, next: root.nextElementSibling };
     this.callPlace = callPlace;
@@ -60,12 +78,24 @@ export class CameraHelp {
     this.bookingHref = bookingHref;
     this.voice.addEventListener('click', () => onVoice());
     this.chat.addEventListener('click', () => onChat());
+    // Only in a call: before one, the page's own "Turn on camera" button does this.
+    this.retry = document.createElement('button');
+    this.retry.type = 'button';
+    this.retry.id = 'camera-retry';
+    this.retry.className = 'primary';
+    this.retry.dataset.part = 'retry';
+    this.retry.hidden = true;
+    this.chat.after(this.retry);
+    if (onRetry) {
+      this.retry.addEventListener('click', () => onRetry());
+    }
   }
 
   /** Show the options for `problem` and `service`, or hide the panel. */
   render(problem, service, { reserved = false, show = true, inCall = false } = {}) {
     const options = alternatives(problem, service, { reserved, inCall });
-    const any = options.voice || options.chat || options.book;
+    const retry = retryable(problem, { inCall });
+    const any = options.voice || options.chat || options.book || retry;
     this.root.hidden = !(show && any);
     this.root.dataset.problem = problem || '';
     this.place(inCall && Boolean(this.callPlace));
@@ -78,6 +108,8 @@ export class CameraHelp {
     this.voice.hidden = !options.voice;
     this.voiceNote.hidden = !options.voice;
     this.chat.hidden = !options.chat;
+    this.retry.hidden = !retry;
+    setMessage(this.retry, 'camera_help.retry');
     this.book.hidden = !options.book;
     this.book.querySelector('a').href = this.bookingHref();
   }

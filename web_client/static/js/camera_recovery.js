@@ -1,7 +1,8 @@
 // The camera (or microphone) back after the phone stopped it: an app sent to the
 // background may lose its camera, and the local track ends. When the page is seen
 // again the same camera is opened and sent on the same RTCRtpSender (replaceTrack,
-// no renegotiation), with a short notice meanwhile.
+// no renegotiation), with a short notice meanwhile. One that does not come back can
+// be tried again when the citizen asks (retry), the same way.
 
 import { playVideo } from './call.js';
 import { FACING, anySide, facingOf, replaceSenderTrack } from './cameras.js';
@@ -45,8 +46,9 @@ async function reopenMicrophone() {
 /**
  * Watches the local tracks of the stream `stream()` returns. A track that ends
  * while the page is hidden comes back when it is visible again (at once if it
- * ended in view). Events: 'restored' (detail: {kind, track}) and 'failed'
- * (detail: {kind, code}: the track could not be opened again).
+ * ended in view). Events: 'restored' (detail: {kind, track, stream}) and 'failed'
+ * (detail: {kind, code, retry}: the track could not be opened again; `retry`: on
+ * the citizen's own try). A track that failed can be tried again with retry().
  */
 export class CameraRecovery extends EventTarget {
   /**
@@ -59,6 +61,7 @@ export class CameraRecovery extends EventTarget {
     this.stream = stream;
     this.peerConnection = peerConnection;
     this.lost = new Map(); // kind -> {stream, track, deviceId, facing}
+    this.failed = new Map(); // the same, for tracks that did not come back
     this.running = false;
     ensureStylesheet();
     // Over the video, so it is seen where the picture froze; a live region, so it is heard.
@@ -92,7 +95,50 @@ export class CameraRecovery extends EventTarget {
   /** Forget what was lost (the citizen turned the camera off or the stream changed). */
   forget() {
     this.lost.clear();
+    this.failed.clear();
     this.show(null);
+  }
+
+  /** Whether a track that did not come back can be tried again. */
+  canRetry() {
+    return this.failed.size > 0;
+  }
+
+  /**
+   * Try once more to open what did not come back (the camera first), and send it
+   * as recover() does. Resolves whether it is back; a failure is told by 'failed'.
+   */
+  async retry() {
+    if (this.running) {
+      return false;
+    }
+    const kind = ['video', 'audio'].find((k) => this.failed.has(k));
+    if (!kind) {
+      return false;
+    }
+    const source = this.failed.get(kind);
+    this.running = true;
+    let track;
+    try {
+      this.show(kind === 'video' ? 'camera.restarting' : 'camera.restarting.microphone');
+      track = kind === 'video' ? await reopenCamera(source) : await reopenMicrophone();
+    } catch (err) {
+      const code = err instanceof MediaProblem ? err.code : MEDIA_PROBLEM.FAILED;
+      this.dispatchEvent(new CustomEvent('failed', { detail: { kind, code, retry: true } }));
+      return false;
+    } finally {
+      this.running = false;
+      this.show(null);
+    }
+    if (this.failed.get(kind) !== source) {
+      track.stop(); // forgotten meanwhile (the call ended, the camera was turned on anew)
+      return false;
+    }
+    this.failed.delete(kind);
+    await this.use(source, track);
+    this.watch(source.stream, track);
+    this.dispatchEvent(new CustomEvent('restored', { detail: { kind, track, stream: source.stream } }));
+    return true;
   }
 
   async recover() {
@@ -125,9 +171,10 @@ export class CameraRecovery extends EventTarget {
     } catch (err) {
       if (this.lost.get(kind) === source) {
         this.lost.delete(kind);
+        this.failed.set(kind, source);
       }
       const code = err instanceof MediaProblem ? err.code : MEDIA_PROBLEM.FAILED;
-      this.dispatchEvent(new CustomEvent('failed', { detail: { kind, code } }));
+      this.dispatchEvent(new CustomEvent('failed', { detail: { kind, code, retry: false } }));
       return;
     }
     if (this.lost.get(kind) !== source || this.stream() !== source.stream) {
@@ -137,7 +184,7 @@ export class CameraRecovery extends EventTarget {
     this.lost.delete(kind);
     await this.use(source, track);
     this.watch(source.stream, track);
-    this.dispatchEvent(new CustomEvent('restored', { detail: { kind, track } }));
+    this.dispatchEvent(new CustomEvent('restored', { detail: { kind, track, stream: source.stream } }));
   }
 
   /** Put `track` in the ended track's place: in the call, in the stream, in the preview. */

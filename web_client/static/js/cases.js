@@ -3,7 +3,7 @@
 // transcript, wrap-up and satisfaction (and correct the wrap-up when allowed).
 // Supervisors see every case, interpreters the cases they answered.
 
-import { MessageArea, STAFF_LOCALES, currentLocale, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
+import { MessageArea, STAFF_LOCALES, currentLocale, hasMessage, initI18n, onLocaleChange, setMessage, t } from './i18n.js';
 import { SignIn, api, formatSeconds, formatTime } from './records_common.js';
 import { AuditCard, RecordingsCard } from './recordings.js';
 import { WrapupForm } from './wrapup.js';
@@ -311,6 +311,55 @@ function staffName(id) {
   return id ? state.names.get(id) || t('staff.case.staff_member') : '';
 }
 
+/** A message, or `fallback` when the catalogs have none (a value newer than the page). */
+function known(key, fallback) {
+  return hasMessage(key) ? { key } : fallback;
+}
+
+/** Who a room event names (detail `role` or `role:ref`): the role, and the staff
+ * member's name when it is staff (a guest's reference is never shown). */
+function partyText(e) {
+  const role = (e.detail || '').split(':')[0];
+  const key = `staff.recordings.role.${role}`;
+  const roleText = role && hasMessage(key) ? t(key) : role || t('staff.event.someone');
+  return e.staff_id ? t('staff.event.party_named', { role: roleText, name: staffName(e.staff_id) }) : roleText;
+}
+
+/** One line of the timeline in words; `staff_id` and `detail` hold what each kind's
+ * docstring in counseling.cases.EventKind says. */
+function eventText(e) {
+  const who = staffName(e.staff_id);
+  switch (e.kind) {
+    case 'ended':
+      return t('staff.event.ended', { reason: e.detail ? { key: `staff.end_reason.${e.detail}` } : '' });
+    case 'party_joined':
+    case 'party_left':
+    case 'consent_given':
+    case 'consent_declined':
+    case 'consent_withdrawn':
+      return t(`staff.event.${e.kind}`, { party: partyText(e) });
+    case 'counselor_requested':
+      return t('staff.event.counselor_requested', {
+        who,
+        department: known(`staff.room.department.${e.detail}`, e.detail || '—'),
+      });
+    case 'transfer_requested':
+      // staff_id: the interpreter named, if any; detail: who asked.
+      return t(e.staff_id ? 'staff.event.transfer_requested' : 'staff.event.transfer_requested.anyone', {
+        by: staffName(e.detail),
+        who,
+      });
+    case 'transferred':
+      return t('staff.event.transferred', { from: staffName(e.detail), who });
+    case 'join_request_cancelled': {
+      const key = `staff.event.join_request_cancelled.${e.detail}`;
+      return t(hasMessage(key) ? key : 'staff.event.join_request_cancelled', { who });
+    }
+    default:
+      return t(`staff.event.${e.kind}`, { who });
+  }
+}
+
 function renderCase() {
   const { detail: c, record } = state.opened;
   const tz = state.tz;
@@ -340,10 +389,7 @@ function renderCase() {
       time.dateTime = e.at;
       time.textContent = formatTime(e.at, tz, { date: false, seconds: true });
       const what = document.createElement('span');
-      what.textContent = t(`staff.event.${e.kind}`, {
-        who: staffName(e.staff_id),
-        reason: e.kind === 'ended' && e.detail ? { key: `staff.end_reason.${e.detail}` } : '',
-      });
+      what.textContent = eventText(e);
       li.append(time, what);
       return li;
     }),

@@ -5,7 +5,7 @@
 // languages) a call by voice; on a phone the camera switches front and back.
 
 import { Call, SendFrameRateWatch, playVideo, wireUnmuteButton } from './call.js';
-import { CameraHelp, noCalls } from './camera_help.js';
+import { CameraHelp, inCallProblemMessage, noCalls } from './camera_help.js';
 import { CameraRecovery } from './camera_recovery.js';
 import { CameraSwitch } from './cameras.js';
 import { focusConsentPrompt, mountConsent } from './consent.js';
@@ -91,6 +91,7 @@ const cameraSwitch = new CameraSwitch(ui.switchCamera, {
 const cameraHelp = new CameraHelp($('camera-help'), {
   onChat: chatInstead,
   onVoice: voiceOnly,
+  onRetry: retryCamera,
   bookingHref: () => bookingHref(),
   callPlace: document.querySelector('.session'),
 });
@@ -322,7 +323,9 @@ function renderCamera() {
 /** Show why video cannot work here, in words for this browser or app. */
 function showMediaProblem(code) {
   state.mediaProblem = code;
-  errors.show(problemMessage(code), {}, `media.${code}`);
+  const key = problemMessage(code);
+  // In a call there is no "Turn on camera" button to press: "Try the camera again" is.
+  errors.show(state.view === 'call' ? inCallProblemMessage(key) : key, {}, `media.${code}`);
 }
 
 // -- sign language: the citizen's own picture -------------------------------------
@@ -380,9 +383,29 @@ function watchTrack(stream, track) {
   cameraRecovery.watch(stream, track);
 }
 
-function onTrackRestored() {
+function onTrackRestored({ detail }) {
+  const retried = state.cameraGone;
+  if (retried && state.view === 'call' && !state.localStream) {
+    state.localStream = detail.stream; // the stream cameraLost() let go, its camera back
+  }
   state.cameraGone = false;
+  if (retried && state.mediaProblem) {
+    state.mediaProblem = null;
+    errors.clear();
+  }
+  if (retried && state.call) {
+    watchFrameRate(state.call); // cameraLost() stopped watching what is sent
+  }
   renderCamera();
+}
+
+/** "Try the camera again" in a call: the same camera, on the same sender. */
+async function retryCamera() {
+  const hadFocus = document.activeElement === cameraHelp.retry;
+  const back = await cameraRecovery.retry();
+  if (back && hadFocus) {
+    chat.focus(); // the button is gone; the call's chat is where the citizen goes on
+  }
 }
 
 /** The camera (or the microphone alone) did not come back: say why, offer the chat. */
@@ -398,7 +421,7 @@ function onTrackNotRestored({ detail }) {
     state.cameraGone = state.view === 'call';
     showMediaProblem(detail.code);
     renderCamera();
-    const first = cameraHelp.firstOption();
+    const first = detail.retry && !cameraHelp.retry.hidden ? cameraHelp.retry : cameraHelp.firstOption();
     if (first) {
       first.focus();
     }
