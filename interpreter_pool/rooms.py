@@ -354,6 +354,22 @@ class RoomCommands:
             return [PartyReconnecting(session, party, deadline)]
         return self.leave_room(party_id, session.room_id, now, "connection_lost")
 
+    def holder_died(
+        self, party_id: str, connection: str, now: datetime
+    ) -> list[PoolEvent]:
+        """The process holding a guest's or supervisor's ``connection`` died
+        (found by its lapsed heartbeat): they leave their room as if they left.
+        Their pages come back on a live process at once and take their place up
+        again on a new connection (nothing to do then), so the heartbeat's lapse
+        stands in for the reconnect grace."""
+        session = self.session_of(party_id)
+        party = None if session is None else session.party(party_id)
+        if session is None or party is None:
+            return []
+        if not party.connection or party.connection != connection:
+            return []
+        return self._leave(session, party, "left", now) + self._settle(now)
+
     def resume_party(
         self, token_hash: str, now: datetime, connection: str = ""
     ) -> tuple[Session, RoomParty, list[PoolEvent]]:

@@ -43,7 +43,13 @@ from interpreter_pool.events import (
 from interpreter_pool.pool import Pool, QueueEntry, new_id
 from signaling.after_release import AfterRelease
 from signaling.dashboard import build_dashboard, presence_notice
-from signaling.parties import RoomParties, sender_name, sender_party, sender_role
+from signaling.parties import (
+    HELD,
+    RoomParties,
+    sender_name,
+    sender_party,
+    sender_role,
+)
 from signaling.payloads import (
     ChatMessageNotice,
     DashboardNotice,
@@ -155,7 +161,7 @@ class Desk:
         self._wake = asyncio.Event()
         self._next_deadline: datetime | None = None
         # Rooms of more than two: invites, counselors, transfers, listening in.
-        self.rooms = RoomParties(self, media, notifier, make_id)
+        self.rooms = RoomParties(self, media, notifier, make_id, liveness=liveness)
         # Consent and recording (signaling/consent_desk.py), set at start-up.
         self.consent: ConsentDesk | None = None
 
@@ -502,7 +508,8 @@ class Desk:
     async def run_liveness(self, every_seconds: float = 5.0) -> None:
         """Keep this process's heartbeat, and let go of dead processes' parties:
         their interpreters go offline (or into their reconnect grace), their
-        citizens leave the line."""
+        citizens leave the line, their guests and listening supervisors leave
+        their rooms."""
         if self._liveness is None:
             return
         while True:
@@ -513,6 +520,8 @@ class Desk:
                         await self.staff_disconnected(
                             orphan.party_id, orphan.connection
                         )
+                    elif orphan.kind in HELD.values():
+                        await self.rooms.holder_died(orphan.party_id, orphan.connection)
                     else:
                         await self.citizen_left(orphan.party_id, orphan.connection)
             except Exception:

@@ -47,7 +47,7 @@ from signaling.payloads import (
     SessionEndedNotice,
     SessionStartedNotice,
 )
-from signaling.ports import MediaRooms, Notifier
+from signaling.ports import Liveness, MediaRooms, Notifier
 from signaling.room_payloads import (
     GuestChatMessage,
     JoinRequestEndedNotice,
@@ -75,6 +75,9 @@ LABELS: dict[Party, str] = {
     Party.SYSTEM: "System",
 }
 GUEST_LINK = "/guest?invite={token}"
+# Room parties with a connection of their own, as the liveness registry knows
+# them: when their process dies, the one that reaps it takes them out.
+HELD: dict[Party, str] = {Party.GUEST: "guest", Party.SUPERVISOR: "supervisor"}
 DEFAULT_INVITE_MINUTES = 30
 
 
@@ -224,8 +227,10 @@ class RoomParties:
         notifier: Notifier,
         make_id: Callable[[], str],
         departments: tuple[str, ...] = DEFAULT_DEPARTMENTS,
+        liveness: Liveness | None = None,
     ) -> None:
         self._desk = desk
+        self._liveness = liveness
         self._media = media
         self._notifier = notifier
         self._make_id = make_id
@@ -275,6 +280,7 @@ class RoomParties:
             )
 
         session = await self._desk.run(command)
+        await self.holding(Party.GUEST, guest_id, connection)
         return session, party_ref(session.room_id, guest_id), resume_token
 
     async def resume_guest(
@@ -291,7 +297,9 @@ class RoomParties:
             )
             return (session, party), events
 
-        return await self._desk.run(command)
+        session, party = await self._desk.run(command)
+        await self.holding(Party.GUEST, party.party_id, connection)
+        return session, party
 
     async def watch(
         self, supervisor_id: str, room_id: str, connection: str
@@ -301,7 +309,9 @@ class RoomParties:
                 supervisor_id, room_id, now, pool.name_of(supervisor_id), connection
             )
 
-        return _started(await self._desk.run(command))
+        session = await self._desk.run(command)
+        await self.holding(Party.SUPERVISOR, supervisor_id, connection)
+        return _started(session)
 
     async def request_counselor(
         self, actor: str, supervisor: bool, room_id: str, department: str
@@ -354,6 +364,28 @@ class RoomParties:
         await self._desk.run(
             lambda pool, now: (None, pool.connection_gone(party_id, connection, now))
         )
+        await self.let_go(Party.GUEST, party_id, connection)
+
+    async def holder_died(self, party_id: str, connection: str) -> None:
+        """The process that held the guest's or supervisor's ``connection`` is
+        dead: they leave their room, unless they are back on another one."""
+        await self._desk.run(
+            lambda pool, now: (None, pool.holder_died(party_id, connection, now))
+        )
+
+    async def holding(self, role: Party, party_id: str, connection: str) -> None:
+        """This process holds the room party's connection: if it dies, another
+        process takes them out of the room (``holder_died``)."""
+        kind = HELD.get(role)
+        if self._liveness is not None and kind is not None and connection:
+            await self._liveness.joined(kind, party_id, connection)
+
+    async def let_go(self, role: Party, party_id: str, connection: str) -> None:
+        """The connection closed, or left the room: nothing to take out any more
+        (nothing happens on a process that does not hold it)."""
+        kind = HELD.get(role)
+        if self._liveness is not None and kind is not None and connection:
+            await self._liveness.left(kind, party_id, connection)
 
     async def connected(self, session: PoolSession, party_id: str) -> None:
         """A party's media connected: finish a transfer waiting for it, and
@@ -457,6 +489,7 @@ class RoomParties:
                 )
                 if self._desk.consent is not None:
                     await self._desk.consent.party_left(session, party.party_id)
+                await self.let_go(party.role, party.party_id, party.connection)
                 if reason != "connection_lost":
                     notice = LeftRoomNotice(
                         room_id=session.room_id,
@@ -491,6 +524,8 @@ class RoomParties:
                 )
             case SessionEnded(session, reason, by, _):
                 await self._tell_others_ended(session, reason, by)
+                for party in session.parties:
+                    await self.let_go(party.role, party.party_id, party.connection)
                 return False
             case PartyReconnecting(session, _, _):
                 await self.send_roster(session, members(pool, session))

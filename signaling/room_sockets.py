@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import socketio
 
+from counseling.cases import Party
 from interpreter_pool.errors import NotAllowed, NotInRoom
 from interpreter_pool.pool import new_id
 from signaling.event_spec import GUEST_NAMESPACE, ErrorCode
@@ -147,6 +148,12 @@ class StaffRooms(RoomEvents, StaffNamespace):
         async with self.session(sid) as session:
             return str(session["staff_id"]), bool(session.get("supervisor"))
 
+    async def on_disconnect(self, sid: str, reason: str = "") -> None:
+        staff_id, supervisor = await self._actor(sid)
+        await super().on_disconnect(sid, reason)
+        if supervisor:  # its place, if it listened, is in its reconnect grace
+            await self._desk().rooms.let_go(Party.SUPERVISOR, staff_id, sid)
+
     async def on_departments(self, sid: str, data: Any = None) -> Ack:
         async def run(_: Empty) -> Ack:
             departments = list(self._desk().rooms.departments)
@@ -181,6 +188,7 @@ class StaffRooms(RoomEvents, StaffNamespace):
         notice = LeftRoomNotice(room_id=room_id, reason="left")
         await self.emit("left_room", notice.model_dump(mode="json"), to=connection)
         await self.leave_room(connection, staff_room(staff_id))
+        await self._desk().rooms.let_go(Party.SUPERVISOR, staff_id, connection)
 
 
 class GuestNamespace(RoomEvents, socketio.AsyncNamespace):  # type: ignore[misc]

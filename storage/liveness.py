@@ -22,7 +22,7 @@ from interpreter_pool.pool import new_id
 class Orphan:
     """A connection that was held by a process that is gone."""
 
-    kind: str  # "staff" or "citizen"
+    kind: str  # "staff", "citizen", "guest" or "supervisor" (listening in)
     party_id: str
     connection: str
 
