@@ -158,9 +158,12 @@ class RedisPoolStore:
     async def transaction(self) -> AsyncIterator[Pool]:
         async with self._local:
             token = secrets.token_hex(16)
-            copy = await self._acquire(token)
             saved = -1
             try:
+                # Inside the try: if decoding the other process's text fails
+                # after the lock is taken, the lock is still let go (releasing
+                # a lock never taken is a no-op: the script checks the token).
+                copy = await self._acquire(token)
                 yield copy.pool
                 after = encode(copy.pool, copy.codec)
                 changed = after != copy.text
