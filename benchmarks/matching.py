@@ -34,6 +34,7 @@ from benchmarks.signaling_latency import (
 )
 from counseling.services import Language, Service, Skill
 from counseling.staff import StaffAccount, StaffRole
+from dasan.tasks import cancel_and_wait
 from interpreter_pool.pool import new_id
 from signaling.auth import COOKIE_NAME, Passwords
 from storage.database import open_database
@@ -159,7 +160,8 @@ class Party(TimedParty):
 
     async def wait(self, event: str, deadline: float | None = DEADLINE) -> Any:
         """The payload of the next ``event``."""
-        return (await asyncio.wait_for(self._queue(event).get(), deadline))[1]
+        async with asyncio.timeout(deadline):  # wait_for may eat a cancel
+            return (await self._queue(event).get())[1]
 
     async def insist(self, event: str, data: Any, errors: Counter[str]) -> Any:
         """Emit ``event``; after an internal_error try again, twice at most, as a
@@ -240,9 +242,7 @@ async def steady(
         except TimeoutError:
             phase.errors["interpreters still busy at the end"] += load.busy
     finally:
-        for task in (*calls, *workers):
-            task.cancel()
-        await asyncio.gather(*calls, *workers, return_exceptions=True)
+        await cancel_and_wait((*calls, *workers))
     return phase
 
 

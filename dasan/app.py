@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from dasan.demo import seed_demo, seed_demo_shifts
 from dasan.recordings import AppRecordings, recording_key
 from dasan.room_recording import room_recorders
 from dasan.settings import Settings
+from dasan.tasks import cancel_and_wait
 from rtc_server.server import MediaServer
 from signaling.auth import Authenticator, Passwords
 from signaling.consent_desk import ConsentDesk
@@ -242,10 +242,8 @@ def create_app(settings: Settings) -> web.Application:
         try:
             yield
         finally:
-            for task in (timers, beats, board, retention):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for error in await cancel_and_wait((timers, beats, board, retention)):
+                log.error("a background task had failed", exc_info=error)
             await consent.close()
             await library.close()
             await rooms.close()

@@ -463,7 +463,11 @@ class Desk:
                 until = (self._next_deadline - self._now()).total_seconds()
                 timeout = min(timeout, max(0.0, until))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                # Not wait_for: on Python 3.11 it returns, swallowing a
+                # cancel, when the wake comes in the same turn as the cancel,
+                # and shutting down would wait for this loop forever.
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 try:
                     await self.tick()

@@ -292,7 +292,8 @@ class ClusterMedia:
             listeners = await self._redis.publish(self._inbox(owner), json.dumps(body))
             if not listeners:
                 raise OwnerUnreachable
-            reply = await asyncio.wait_for(answer, self._timeout)
+            async with asyncio.timeout(self._timeout):  # wait_for may eat a cancel
+                reply = await answer
         except TimeoutError:
             raise OwnerUnreachable from None
         finally:

@@ -71,32 +71,31 @@ class Party:
             event, data, namespace=self.namespace, timeout=DEADLINE
         )
 
+    # asyncio.timeout rather than wait_for, which on Python 3.11 eats a cancel
+    # that comes in the same turn as the event (dasan/tasks.py).
     async def next(self, event: str, deadline: float = DEADLINE) -> Any:
-        return await asyncio.wait_for(self.queue(event).get(), deadline)
+        async with asyncio.timeout(deadline):
+            return await self.queue(event).get()
 
     async def next_of(
         self, events: tuple[str, ...], deadline: float = DEADLINE
     ) -> tuple[str, Any]:
         """The next of ``events`` in arrival order (others are skipped)."""
 
-        async def find() -> tuple[str, Any]:
+        async with asyncio.timeout(deadline):
             while True:
                 event, data = await self.stream.get()
                 if event in events:
                     return event, data
 
-        return await asyncio.wait_for(find(), deadline)
-
     async def next_matching(
         self, event: str, key: str, value: Any, deadline: float = DEADLINE
     ) -> Any:
-        async def find() -> Any:
+        async with asyncio.timeout(deadline):
             while True:
                 data = await self.queue(event).get()
                 if data.get(key) == value:
                     return data
-
-        return await asyncio.wait_for(find(), deadline)
 
 
 class MediaPeer:

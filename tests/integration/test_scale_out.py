@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import random
 import secrets
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
+from dasan.tasks import cancel_and_wait
 from storage.database import open_database
 from storage.sql import SqlCaseRepository
 from tests.around_the_clock import open_around_the_clock
@@ -32,6 +35,10 @@ PASSWORD = "scale-out-test-password"
 DASAN = str(Path(sys.executable).parent / "dasan")
 INTERPRETERS = 6
 CITIZENS = 30
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# Every journey ends within seconds; a run still going after this is a hang,
+# reported with what each unfinished party last saw (well inside pytest's 300 s).
+RUN_DEADLINE = 150.0
 
 
 def free_port() -> int:
@@ -105,8 +112,28 @@ async def sign_in(url: str, username: str) -> Party:
     return party
 
 
+class Trail:
+    """What one party did and saw, with times: printed when the run is late."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[float, str]] = []
+        self.done = False
+
+    def add(self, step: str) -> None:
+        self.steps.append((asyncio.get_running_loop().time(), step))
+
+    def show(self, start: float) -> str:
+        steps = ", ".join(f"{t - start:.1f}s {step}" for t, step in self.steps[-8:])
+        return f"{self.name}: {steps}"
+
+
 async def interpreter_loop(
-    party: Party, rng: random.Random, log: list[tuple[str, str]], name: str
+    party: Party,
+    rng: random.Random,
+    log: list[tuple[str, str]],
+    name: str,
+    trail: Trail,
 ) -> None:
     """Answer offers at random until cancelled; log sessions as they happen."""
     in_session: str | None = None
@@ -114,15 +141,19 @@ async def interpreter_loop(
         event, data = await party.next_of(
             ("offer", "session_started", "session_ended", "status"), deadline=3600
         )
+        trail.add(event if event != "status" else f"status {data}")
         if event == "status":
             if data["reason"] == "missed_offers":  # told why, they come back
-                await party.call("set_presence", {"status": "available"})
+                ack = await party.call("set_presence", {"status": "available"})
+                trail.add(f"set_presence {ack}")
         elif event == "offer":
             roll = rng.random()
             if roll < 0.7:
-                await party.call("accept_offer", {"offer_id": data["offer_id"]})
+                ack = await party.call("accept_offer", {"offer_id": data["offer_id"]})
+                trail.add(f"accept {ack}")
             elif roll < 0.9:
-                await party.call("decline_offer", {"offer_id": data["offer_id"]})
+                ack = await party.call("decline_offer", {"offer_id": data["offer_id"]})
+                trail.add(f"decline {ack}")
             # else: let it lapse
         elif event == "session_started":
             assert in_session is None, f"{name} got a second session while in one"
@@ -130,46 +161,78 @@ async def interpreter_loop(
             log.append((name, data["case_id"]))
             await asyncio.sleep(rng.uniform(0.05, 0.4))
             if rng.random() < 0.5:
-                await party.call("hang_up", {"room_id": in_session})
+                ack = await party.call("hang_up", {"room_id": in_session})
+                trail.add(f"hang_up {ack}")
         elif event == "session_ended":
             in_session = None
-            await party.call("set_presence", {"status": "available"})
+            ack = await party.call("set_presence", {"status": "available"})
+            trail.add(f"set_presence {ack}")
 
 
-async def citizen_journey(url: str, rng: random.Random) -> dict[str, Any]:
+async def citizen_journey(
+    url: str, rng: random.Random, outcome: dict[str, Any], trail: Trail
+) -> None:
     party = Party("/citizen")
     await party.connect(url)
-    outcome: dict[str, Any] = {"url": url, "sessions": 0}
+    trail.add("connected")
     try:
         await asyncio.sleep(rng.uniform(0, 0.5))
         ack = await party.call("request", {"service": "sign_language"})
+        trail.add(f"request {ack}")
         assert ack["ok"], ack
         outcome["case_id"] = ack["case_id"]
         if rng.random() < 0.15:  # gives up while waiting
             await asyncio.sleep(rng.uniform(0, 0.5))
-            return outcome
+            return
         while True:
             event, data = await party.next_of(
                 ("session_started", "session_ended", "request_ended"), deadline=60
             )
+            trail.add(event)
             if event == "session_started":
                 outcome["sessions"] += 1
                 await asyncio.sleep(rng.uniform(0.05, 0.4))
-                await party.call("hang_up", {"room_id": data["room_id"]})
+                ack = await party.call("hang_up", {"room_id": data["room_id"]})
+                trail.add(f"hang_up {ack}")
             else:
                 outcome["end"] = data["reason"]
-                return outcome
+                return
     finally:
+        trail.add("disconnecting")
         await party.sio.disconnect()
+        trail.add("disconnected")
+        trail.done = True
+
+
+async def late_report(
+    start: float, trails: list[Trail], redis_url: str, prefix: str
+) -> str:
+    """Who had not finished, what they last saw, and the shared pool."""
+    lines = [t.show(start) for t in trails if not t.done]
+    client = Redis.from_url(redis_url)
+    try:
+        version = await client.get(f"{prefix}:pool:version")
+        raw = await client.get(f"{prefix}:pool")
+        lock = await client.get(f"{prefix}:pool:lock")
+    finally:
+        await client.aclose()
+    lines.append(f"pool version {version!r}, lock {lock!r}")
+    if raw:
+        data = json.loads(raw)
+        for name in ("staff", "waiting", "offers", "sessions"):
+            lines.extend(f"{name}: {record}" for record in data.get(name, []))
+        lines.append(f"rest: {data.get('rest')}")
+    return "\n".join(lines)
 
 
 async def test_two_processes_never_assign_anyone_twice(tmp_path: Path) -> None:
     rng = random.Random(20261126)
+    prefix = f"test{secrets.token_hex(6)}"
     async with fresh_database_url() as database_url:
         env = os.environ | {
             "DASAN_DATABASE_URL": database_url,
-            "DASAN_REDIS_URL": "redis://127.0.0.1:6379/0",
-            "DASAN_REDIS_PREFIX": f"test{secrets.token_hex(6)}",
+            "DASAN_REDIS_URL": REDIS_URL,
+            "DASAN_REDIS_PREFIX": prefix,
             "DASAN_DEMO_PASSWORD": PASSWORD,
             "DASAN_NEW_STAFF_PASSWORD": PASSWORD,
             "DASAN_OFFER_TIMEOUT_SECONDS": "1",
@@ -193,40 +256,60 @@ async def test_two_processes_never_assign_anyone_twice(tmp_path: Path) -> None:
             staff = [await sign_in(urls[i % 2], f"ksl{i}") for i in range(INTERPRETERS)]
             for party in staff:
                 await party.call("set_presence", {"status": "available"})
+            staff_trails = [Trail(f"ksl{i}") for i in range(INTERPRETERS)]
             loops = [
                 asyncio.create_task(
-                    interpreter_loop(p, random.Random(i), log, f"ksl{i}")
+                    interpreter_loop(
+                        p, random.Random(i), log, f"ksl{i}", staff_trails[i]
+                    )
                 )
                 for i, p in enumerate(staff)
             ]
+            outcomes: list[dict[str, Any]] = [
+                {"url": urls[i % 2], "sessions": 0} for i in range(CITIZENS)
+            ]
+            citizen_trails = [Trail(f"citizen{i}") for i in range(CITIZENS)]
+            start = asyncio.get_running_loop().time()
             try:
                 # One interpreter drops mid-run and another signs in elsewhere.
                 async def churn() -> None:
                     await asyncio.sleep(1.0)
-                    loops[0].cancel()
+                    await cancel_and_wait([loops[0]])
                     await staff[0].sio.disconnect()
 
-                outcomes, _ = await asyncio.gather(
-                    asyncio.gather(
-                        *(
-                            citizen_journey(urls[i % 2], random.Random(rng.random()))
-                            for i in range(CITIZENS)
+                run = asyncio.gather(
+                    *(
+                        citizen_journey(
+                            urls[i % 2],
+                            random.Random(rng.random()),
+                            outcomes[i],
+                            citizen_trails[i],
                         )
+                        for i in range(CITIZENS)
                     ),
                     churn(),
                 )
+                # Not wait_for: it would wait for the cancelled journeys too.
+                await asyncio.wait([run], timeout=RUN_DEADLINE)
+                if not run.done():
+                    report = await late_report(
+                        start, citizen_trails + staff_trails, REDIS_URL, prefix
+                    )
+                    for task in asyncio.all_tasks():
+                        task.print_stack(limit=6, file=sys.stdout)
+                    run.cancel()
+                    raise AssertionError(f"not done after {RUN_DEADLINE} s:\n{report}")
+                run.result()
             finally:
                 died = [t for t in loops if t.done() and not t.cancelled()]
                 for task in died:
                     task.print_stack()
                     print("interpreter loop died:", repr(task.exception()))
-                for task in loops:
-                    task.cancel()
-                await asyncio.gather(*loops, return_exceptions=True)
+                await cancel_and_wait(loops)
             for task in died:  # an interpreter that stopped answering is a finding
                 raise AssertionError("interpreter loop died") from task.exception()
-                for party in staff[1:]:
-                    await party.sio.disconnect()
+            for party in staff[1:]:
+                await party.sio.disconnect()
 
         assert all(o["sessions"] <= 1 for o in outcomes), outcomes
         # The pool really is shared: citizens on one process reached
