@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import socketio
@@ -56,6 +57,10 @@ from storage.sql import (
 from storage.taxonomy_file import TaxonomyFile
 
 log = logging.getLogger(__name__)
+
+# After a closing connection's disconnect handlers have run, how long its
+# goodbye (engine.io's CLOSE packet) may take to leave.
+FLUSH_SECONDS = 2.0
 
 WEB_CLIENT = Path(__file__).resolve().parent.parent / "web_client"
 
@@ -256,10 +261,38 @@ def create_app(settings: Settings) -> web.Application:
         # Close every connection while storage is still open, so the disconnect
         # handlers end their cases; otherwise shutting down would wait for each
         # open websocket until aiohttp's shutdown timeout.
-        if sio.eio.sockets:
-            await sio.eio.disconnect()
+        await close_every_socket(sio.eio)
         await sio.shutdown()
 
     app.on_shutdown.append(disconnect_everyone)
     app.cleanup_ctx.append(lifespan)
     return app
+
+
+async def close_every_socket(eio: Any) -> None:
+    """Close every client's connection, running each one's disconnect handlers.
+
+    Not ``eio.disconnect()``: python-engineio's close runs the handlers, queues
+    the CLOSE packet and then waits for the socket's send queue to empty; when
+    the client leaves while the handlers run, the socket's writer has already
+    ended, nobody empties the queue, and shutting down waited until the
+    process was killed. So once every unfinished close has run its handlers
+    (the socket says ``closed``), the rest get ``FLUSH_SECONDS`` to send."""
+    sockets = list(eio.sockets.values())
+    if not sockets:
+        return
+    closes = {
+        asyncio.create_task(s.close(reason=eio.reason.SERVER_DISCONNECT)): s
+        for s in sockets
+    }
+    while pending := [task for task in closes if not task.done()]:
+        if all(closes[task].closed for task in pending):
+            await asyncio.wait(pending, timeout=FLUSH_SECONDS)
+            break
+        await asyncio.wait(pending, timeout=0.05)
+    stuck = sum(not task.done() for task in closes)
+    if stuck:
+        log.info("%d connections left without their goodbye", stuck)
+    for error in await cancel_and_wait(closes):
+        log.error("closing a connection failed", exc_info=error)
+    eio.sockets = {}
