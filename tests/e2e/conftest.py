@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,12 @@ QUIET_ARGS = (
 FAKE_MEDIA_ARGS = ("--use-fake-device-for-media-stream=fps=30",)
 # Answer every camera and microphone prompt with "allow".
 AUTO_ALLOW_ARGS = ("--use-fake-ui-for-media-stream",)
+# Three fake cameras at 30 frames a second. Chromium makes fake_device_0 an I420
+# camera, fake_device_1 a 16-bit depth camera (Y16: it plays in a <video>, but
+# WebRTC sends no frames from it) and fake_device_2 an MJPEG camera.
+CAMERAS_ARGS = ("--use-fake-device-for-media-stream=fps=30,device-count=3",)
+# Chromium's fake devices: none of the cameras, the microphone still there.
+NO_CAMERA_ARGS = ("--use-fake-device-for-media-stream=device-count=0",)
 
 OpenPage = Callable[..., Awaitable[Page]]
 
@@ -118,25 +125,27 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture
-def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningServer]:
-    """`dasan serve --demo` on a free loopback port with its own data folder."""
+@contextmanager
+def dasan_serve(root: Path, **env: str) -> Iterator[RunningServer]:
+    """`dasan serve --demo` on a free loopback port, its data and log under `root`,
+    open around the clock (hours.toml in the data folder); `env` adds settings."""
     port = free_port()
-    data_dir = tmp_path / "data"
-    log = tmp_path / "server.log"
+    data_dir = root / "data"
+    log = root / "server.log"
     url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
     hours = open_around_the_clock(data_dir / "hours.toml")
-    env = {
+    environment = {
         **os.environ,
         "DASAN_DEMO_PASSWORD": DEMO_PASSWORD,
         "DASAN_HOURS_FILE": str(hours),
+        **env,
     }
     command = [dasan_command(), "serve", "--demo", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--data-dir", str(data_dir)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + START_DEADLINE_S
@@ -148,9 +157,34 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningSe
         yield RunningServer(url=url, data_dir=data_dir, log=log)
     finally:
         stop(process)
+
+
+@pytest.fixture
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """`dasan serve --demo` on a free loopback port with its own data folder."""
+    try:
+        with dasan_serve(tmp_path) as running:
+            yield running
+    finally:
         if failed(request):
             ARTIFACTS.mkdir(exist_ok=True)
+            log = tmp_path / "server.log"
             shutil.copyfile(log, ARTIFACTS / f"{artifact_stem(request)}-server.log")
+
+
+@dataclass(frozen=True)
+class Site:
+    server: RunningServer
+    hours_file: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One `dasan serve --demo` for every test of a module; each test leaves nobody
+    behind (a closed page ends its session at once, so the next test starts clean)."""
+    root = tmp_path_factory.mktemp("site")
+    with dasan_serve(root, DASAN_RECONNECT_GRACE_SECONDS="0") as running:
+        yield Site(running, running.data_dir / "hours.toml")
 
 
 @pytest.fixture
@@ -182,13 +216,16 @@ async def playwright() -> AsyncIterator[Playwright]:
         yield driver
 
 
+async def launch(playwright: Playwright, *args: str) -> Browser:
+    return await playwright.chromium.launch(
+        executable_path=chromium(), args=[*args, *QUIET_ARGS]
+    )
+
+
 @pytest.fixture
 async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
     """Chromium with a fake camera and microphone that pages may use unasked."""
-    launched = await playwright.chromium.launch(
-        executable_path=chromium(),
-        args=[*FAKE_MEDIA_ARGS, *AUTO_ALLOW_ARGS, *QUIET_ARGS],
-    )
+    launched = await launch(playwright, *FAKE_MEDIA_ARGS, *AUTO_ALLOW_ARGS)
     yield launched
     await launched.close()
 
@@ -196,9 +233,23 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
 @pytest.fixture
 async def asking_browser(playwright: Playwright) -> AsyncIterator[Browser]:
     """Chromium with a fake camera whose permission prompt nobody answers "allow"."""
-    launched = await playwright.chromium.launch(
-        executable_path=chromium(), args=[*FAKE_MEDIA_ARGS, *QUIET_ARGS]
-    )
+    launched = await launch(playwright, *FAKE_MEDIA_ARGS)
+    yield launched
+    await launched.close()
+
+
+@pytest.fixture
+async def cameras_browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    """Chromium on a device with three cameras, prompts allowed."""
+    launched = await launch(playwright, *CAMERAS_ARGS, *AUTO_ALLOW_ARGS)
+    yield launched
+    await launched.close()
+
+
+@pytest.fixture
+async def no_camera_browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    """Chromium on a device with a microphone and no camera, prompts allowed."""
+    launched = await launch(playwright, *NO_CAMERA_ARGS, *AUTO_ALLOW_ARGS)
     yield launched
     await launched.close()
 

@@ -4,260 +4,36 @@ no sound. Each check saves a screenshot (docs/screenshots/ with `make screenshot
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from counseling.hours import CalendarException
 from storage.hours_file import save_exceptions
 from tests.around_the_clock import open_around_the_clock
-from tests.e2e.conftest import (
-    DEMO_PASSWORD,
-    REPO,
-    START_DEADLINE_S,
-    RunningServer,
-    dasan_command,
-    free_port,
-    healthy,
-    stop,
+from tests.e2e.checks import check, check_in
+from tests.e2e.conftest import DEMO_PASSWORD, Site
+from tests.e2e.journeys import (
+    DESKTOP,
+    INTERPRETER,
+    PAGE_VISIBILITY,
+    PHONE,
+    PHONE_LANDSCAPE,
+    ask_for_an_interpreter,
+    context,
+    media_connected,
+    open_citizen,
+    sign_in_available,
+    sign_in_to_console,
+    turn_on_camera,
 )
 
 pytestmark = pytest.mark.browser
 
-AXE = REPO / "web_client" / "node_modules" / "axe-core" / "axe.min.js"
-# `make screenshots` refreshes the README's pictures in docs/screenshots/; a plain
-# test run writes them under test-artifacts/ so it leaves the work tree unchanged.
-SCREENSHOTS = (
-    REPO / "docs" / "screenshots"
-    if os.environ.get("DASAN_REFRESH_SCREENSHOTS") == "1"
-    else REPO / "test-artifacts" / "screenshots"
-)
 
-PHONE = ViewportSize(width=360, height=640)
-PHONE_LANDSCAPE = ViewportSize(width=640, height=360)
-DESKTOP = ViewportSize(width=1280, height=800)
-MEDIA = ["camera", "microphone"]
-ACTION_TIMEOUT_MS = 20_000
-MEDIA_DEADLINE_MS = 20_000
-# Poll on a timer: a page behind another window gets no animation frames.
-POLL_MS = 100
-INTERPRETER = "Kim Suhwa (KSL interpreter)"
-
-# What a browser reports as its language, per catalog: the page must pick it.
-BROWSER_LOCALE = {
-    "ko": "ko-KR",
-    "en": "en-US",
-    "zh": "zh-CN",
-    "ja": "ja-JP",
-    "vi": "vi-VN",
-    "mn": "mn-MN",
-}
-# WCAG 2.0, 2.1 and 2.2 at A and AA, and axe's best practices.
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-BLOCKING_IMPACTS = ("serious", "critical")
-
-RUN_AXE = """async (tags) => {
-  const result = await window.axe.run(document, {
-    runOnly: { type: 'tag', values: tags },
-    resultTypes: ['violations'],
-  });
-  return result.violations.map((v) => ({
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => ({
-      target: n.target.join(' '),
-      summary: n.failureSummary,
-    })),
-  }));
-}"""
-
-# Lets a test hide the page as if the reader switched to another tab or app.
-PAGE_VISIBILITY = """(() => {
-  let hidden = false;
-  Object.defineProperty(Document.prototype, 'hidden', {
-    configurable: true,
-    get: () => hidden,
-  });
-  Object.defineProperty(Document.prototype, 'visibilityState', {
-    configurable: true,
-    get: () => (hidden ? 'hidden' : 'visible'),
-  });
-  window.dasanSetHidden = (value) => {
-    hidden = value;
-    document.dispatchEvent(new Event('visibilitychange'));
-  };
-})();"""
-
-
-# -- one server for the module ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Site:
-    server: RunningServer
-    hours_file: Path
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """`dasan serve --demo` for every test here; each test leaves nobody behind."""
-    root = tmp_path_factory.mktemp("a11y")
-    data_dir = root / "data"
-    data_dir.mkdir()
-    hours = open_around_the_clock(data_dir / "hours.toml")
-    log = root / "server.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DASAN_DEMO_PASSWORD": DEMO_PASSWORD,
-        "DASAN_HOURS_FILE": str(hours),
-        # A closed page ends its session at once, so the next test starts clean.
-        "DASAN_RECONNECT_GRACE_SECONDS": "0",
-    }
-    command = [dasan_command(), "serve", "--demo", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--data-dir", str(data_dir)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-4000:]
-                pytest.fail(f"dasan serve did not become healthy at {url}:\n{tail}")
-            time.sleep(0.1)
-        yield Site(RunningServer(url=url, data_dir=data_dir, log=log), hours)
-    finally:
-        stop(process)
-
-
-@asynccontextmanager
-async def context(
-    browser: Browser,
-    *,
-    locale: str,
-    viewport: ViewportSize,
-    permissions: Sequence[str] = MEDIA,
-) -> AsyncIterator[BrowserContext]:
-    """A fresh profile whose browser language is `locale` (a catalog code)."""
-    ctx = await browser.new_context(
-        viewport=viewport, locale=BROWSER_LOCALE[locale], permissions=list(permissions)
-    )
-    ctx.set_default_timeout(ACTION_TIMEOUT_MS)
-    try:
-        yield ctx
-    finally:
-        await ctx.close()
-
-
-# -- axe, screenshots and languages ----------------------------------------------------
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(
-            f"  [{violation['impact']}] {violation['id']}: {violation['help']}"
-        )
-        for node in violation["nodes"][:5]:
-            summary = " ".join(str(node["summary"]).split())
-            lines.append(f"      at {node['target']}: {summary}")
-    return "\n".join(lines)
-
-
-async def page_locale(page: Page) -> str:
-    return await page.locator("#locale").input_value()
-
-
-async def check(page: Page, name: str, state: str) -> None:
-    """Screenshot the page, then fail on any serious or critical axe violation."""
-    locale = await page_locale(page)
-    size = page.viewport_size
-    assert size is not None
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / f"{name}-{state}-{locale}-{size['width']}x{size['height']}.png"
-    await page.screenshot(path=shot, full_page=True, animations="disabled")
-    if not await page.evaluate("typeof window.axe === 'object'"):
-        await page.add_script_tag(path=AXE)
-    violations = await page.evaluate(RUN_AXE, AXE_TAGS)
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, (
-        f"axe found serious or critical violations on {name} ({state}, {locale}, "
-        f"{size['width']}x{size['height']}); screenshot {shot.relative_to(REPO)}:\n"
-        + describe(blocking)
-    )
-
-
-async def switch_language(page: Page, locale: str) -> None:
-    """Choose `locale` in the visible switcher, as a reader would."""
-    await page.locator("#locale").select_option(locale)
-    lang = "zh-Hans" if locale == "zh" else locale
-    await expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
-async def check_in(page: Page, name: str, state: str, locales: Sequence[str]) -> None:
-    """Run `check` in each of `locales`, switching with the page's own switcher."""
-    for locale in locales:
-        if await page_locale(page) != locale:
-            await switch_language(page, locale)
-        await check(page, name, state)
-
-
-# -- steps -----------------------------------------------------------------------------
-
-
-async def open_citizen(page: Page, url: str, locale: str) -> None:
-    await page.goto(url)
-    await expect(page.locator("#locale")).to_have_value(locale)
-    await expect(page.locator("body")).to_have_attribute("data-state", "choose")
-    await expect(page.locator("#ask")).to_have_attribute("data-i18n", re.compile("."))
-
-
-async def sign_in(staff: Page, url: str, *, available: bool = True) -> None:
-    await staff.goto(f"{url}/staff")
-    await staff.fill("#username", "interpreter.ksl")
-    await staff.fill("#password", DEMO_PASSWORD)
-    await staff.click("#login")
-    await expect(staff.locator("body")).to_have_attribute("data-state", "idle")
-    if available:
-        await staff.click("#available")
-        await expect(staff.locator("#available")).to_have_attribute(
-            "aria-pressed", "true"
-        )
-
-
-async def ask_for_interpreter(citizen: Page) -> None:
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-    await citizen.click("#ask")
-    await expect(citizen.locator("body")).to_have_attribute("data-state", "waiting")
-
-
-async def media_connected(page: Page) -> None:
-    await page.wait_for_function(
-        "window.dasanCall && window.dasanCall.pc.connectionState === 'connected'",
-        timeout=MEDIA_DEADLINE_MS,
-        polling=POLL_MS,
-    )
-    await page.wait_for_function(
-        "document.querySelector('#remote-video').videoWidth > 0",
-        timeout=MEDIA_DEADLINE_MS,
-        polling=POLL_MS,
-    )
+# -- by keyboard ----------------------------------------------------------------------
 
 
 async def tab_to(page: Page, selector: str, *, most: int = 40) -> None:
@@ -311,9 +87,7 @@ async def test_citizen_page_before_the_call(
         await expect(citizen.locator("#locale")).to_have_value("ko")
         await expect(citizen.locator("html")).to_have_attribute("lang", "ko")
 
-        await citizen.select_option("#service", "sign_language")
-        await citizen.click("#start-camera")
-        await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
+        await turn_on_camera(citizen)
         await expect(citizen.locator("#local-video")).to_have_attribute(
             "playsinline", ""
         )
@@ -403,12 +177,12 @@ async def test_staff_console_and_a_call_with_visual_cues(
             ["한국어", "English"]
         )
         await check_in(staff, "staff", "signed-out", ["ko", "en"])
-        await sign_in(staff, url)
+        await sign_in_available(staff, url)
         await check_in(staff, "staff", "signed-in", ["en", "ko"])
 
         # An incoming offer is seen: a flashing card, the title, the focus on Accept.
         await open_citizen(citizen, url, "ja")
-        await ask_for_interpreter(citizen)
+        await ask_for_an_interpreter(citizen)
         offer = staff.locator("#offer")
         await expect(offer).to_be_visible()
         await expect(staff).to_have_title(re.compile(r"^\(!\) "))
@@ -476,7 +250,7 @@ async def test_staff_console_on_a_phone(site: Site, browser: Browser) -> None:
         await staff.goto(f"{site.server.url}/staff")
         await expect(staff.locator("body")).to_have_attribute("data-state", "login")
         await check_in(staff, "staff", "signed-out", ["en", "ko"])
-        await sign_in(staff, site.server.url, available=False)
+        await sign_in_to_console(staff, site.server.url)
         await expect(staff.locator("#status")).not_to_be_empty()
         await check_in(staff, "staff", "signed-in", ["ko", "en"])
 

@@ -6,39 +6,36 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, expect
+
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    DESKTOP,
+    MEDIA,
+    PHONE,
+    media_connected,
+    sign_in_and_take_calls,
+    start_a_sign_language_call,
+)
+from tests.e2e.media import (
+    MEDIA_DEADLINE_MS,
+    decoded_frames,
+    send_chat,
+    wait_for_frames,
+)
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=800)
-MEDIA = ["camera", "microphone"]
-MEDIA_DEADLINE_MS = 20_000
 DB_DEADLINE_S = 10.0
 # Sign language needs at least 20 frames a second (EN 301 549), measured over a
 # window of this many seconds of decoded remote video.
 MIN_FPS = 20.0
 FPS_WINDOW_S = 2.0
-# Chromium's fake camera runs at 20 fps unless told otherwise; a real one at 30.
-FRAMES_DECODED = """async () => {
-  let frames = 0;
-  (await window.dasanCall.pc.getStats()).forEach((stat) => {
-    if (stat.type === 'inbound-rtp' && stat.kind === 'video') {
-      frames += stat.framesDecoded || 0;
-    }
-  });
-  return frames;
-}"""
-
-
 # Decoded remote video frames and the moment of the report (ms).
 FRAMES_DECODED_AT = """async () => {
   let frames = 0;
@@ -53,53 +50,15 @@ FRAMES_DECODED_AT = """async () => {
 }"""
 
 
-async def sign_in_and_take_calls(staff: Page, server_url: str, password: str) -> None:
-    await staff.goto(f"{server_url}/staff")
-    await staff.fill("#username", "interpreter.ksl")
-    await staff.fill("#password", password)
-    await staff.click("#login")
-    await expect(staff.locator("body")).to_have_attribute("data-state", "idle")
-    # Interpreters join the pool away ("not ready") and choose when to start.
-    await expect(staff.locator("#status")).to_contain_text("not taking calls yet")
-    await expect(staff.locator("#available")).to_have_attribute("aria-pressed", "false")
-    await staff.click("#available")
-    await expect(staff.locator("#available")).to_have_attribute("aria-pressed", "true")
-    await expect(staff.locator("#status")).to_contain_text("You are available")
-
-
 async def assert_video_flows(page: Page) -> None:
     """Connected, the remote picture has a size, and frames keep being decoded."""
-    await page.wait_for_function(
-        "window.dasanCall && window.dasanCall.pc.connectionState === 'connected'",
-        timeout=MEDIA_DEADLINE_MS,
-    )
-    await page.wait_for_function(
-        "document.querySelector('#remote-video').videoWidth > 0",
-        timeout=MEDIA_DEADLINE_MS,
-    )
+    await media_connected(page)
     await wait_for_frames(page, at_least=1)
     before = await decoded_frames(page)
     await asyncio.sleep(2)
     after = await decoded_frames(page)
     assert after > before, f"no video frames decoded in 2 s ({before} -> {after})"
     await wait_for_frame_rate(page, at_least=MIN_FPS)
-
-
-async def decoded_frames(page: Page) -> int:
-    return int(await page.evaluate(FRAMES_DECODED))
-
-
-async def wait_for_frames(
-    page: Page, at_least: int, deadline_s: float = MEDIA_DEADLINE_MS / 1000
-) -> None:
-    """Poll getStats until ``at_least`` remote video frames have been decoded.
-
-    (page.wait_for_function cannot do this: it takes a returned Promise as truthy.)
-    """
-    deadline = time.monotonic() + deadline_s
-    while (frames := await decoded_frames(page)) < at_least:
-        assert time.monotonic() < deadline, f"only {frames} of {at_least} frames"
-        await asyncio.sleep(0.2)
 
 
 async def wait_for_frame_rate(
@@ -231,12 +190,7 @@ async def test_interpreter_reload_rejoins_the_session(
 ) -> None:
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
-    await sign_in_and_take_calls(staff, server_url, demo_password)
-    await citizen.goto(server_url)
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("#ask")).to_be_enabled()
-    await citizen.click("#ask")
-    await staff.click("#accept")
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     for page in (citizen, staff):
         await assert_video_flows(page)
 
@@ -259,17 +213,11 @@ async def test_citizen_reload_takes_up_the_session_with_chat(
 ) -> None:
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
-    await sign_in_and_take_calls(staff, server_url, demo_password)
-    await citizen.goto(server_url)
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("#ask")).to_be_enabled()
-    await citizen.click("#ask")
-    await staff.click("#accept")
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     for page in (citizen, staff):
         await assert_video_flows(page)
     message = "Can you see my hands?"
-    await citizen.get_by_role("textbox", name="Your message").fill(message)
-    await citizen.get_by_role("textbox", name="Your message").press("Enter")
+    await send_chat(citizen, message)
     await expect(staff.locator("#chat-messages > li")).to_have_count(1)
 
     # A deaf citizen's reload must not lose the interpreter or the conversation.

@@ -5,29 +5,20 @@ camera cannot be opened again, the page says why and offers the call's chat."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_accessibility import (
-    DESKTOP,
-    PAGE_VISIBILITY,
-    PHONE,
-    Site,
-    check_in,
-    context,
-    open_citizen,
-    site,  # noqa: F401  (the module's server)
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import Site
+from tests.e2e.journeys import PHONE, a_call_in_progress, context, message, open_citizen
+from tests.e2e.media import (
+    SENT_TRACK,
+    STOP_CAMERA,
+    sent_again_on_the_same_sender,
+    wait_until_frozen,
 )
-from tests.e2e.test_call import decoded_frames, wait_for_frames
-from tests.e2e.test_camera_switch import SENT_TRACK
-from tests.e2e.test_webview import answer_consent_later, connected, message, sign_in_as
 
 pytestmark = pytest.mark.browser
-
-FREEZE_DEADLINE_S = 15.0
 
 # Hold every camera request until the test lets it go (or refuse them all), so that
 # the notice can be seen while the camera comes back.
@@ -47,14 +38,6 @@ HOLD_CAMERA = """(refuse) => {
   };
 }"""
 
-# What the phone does to a camera in the background: the track ends by itself.
-STOP_CAMERA = """() => {
-  const [track] = document.querySelector('#local-video').srcObject.getVideoTracks();
-  track.stop();
-  track.dispatchEvent(new Event('ended'));
-  return track.id;
-}"""
-
 # The self-view and the call send the same live track.
 SELF_VIEW = """() => {
   const [shown] = document.querySelector('#local-video').srcObject.getVideoTracks();
@@ -65,49 +48,11 @@ SELF_VIEW = """() => {
 }"""
 
 
-async def wait_until_frozen(page: Page) -> None:
-    """Poll until the remote video decodes no new frame for a second."""
-    deadline = time.monotonic() + FREEZE_DEADLINE_S
-    last = await decoded_frames(page)
-    while True:
-        await asyncio.sleep(1.0)
-        now = await decoded_frames(page)
-        if now == last:
-            return
-        assert time.monotonic() < deadline, f"the video never froze ({last} -> {now})"
-        last = now
-
-
-async def in_a_call(citizen: Page, staff: Page, url: str) -> None:
-    """The citizen (sign language, camera on) with the KSL interpreter, video on."""
-    await citizen.add_init_script(PAGE_VISIBILITY)
-    await open_citizen(citizen, url, "en")
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-    await sign_in_as(staff, url, "interpreter.ksl")
-    await citizen.click("#ask")
-    await expect(staff.locator("#offer")).to_be_visible()
-    await staff.click("#accept")
-    for page in (citizen, staff):
-        await expect(page.locator("body")).to_have_attribute("data-state", "call")
-        await connected(page)
-    await answer_consent_later(citizen)
-    await wait_for_frames(staff, at_least=10)
-
-
 async def test_the_camera_comes_back_when_the_page_is_seen_again(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
-    url = site.server.url
-    async with (
-        context(browser, locale="en", viewport=PHONE) as citizen_ctx,
-        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
-    ):
-        citizen = await citizen_ctx.new_page()
-        staff = await staff_ctx.new_page()
-        await in_a_call(citizen, staff, url)
+    async with a_call_in_progress(browser, site.server.url) as (citizen, staff):
         before = await citizen.evaluate(SENT_TRACK)
         notice = citizen.locator("[data-testid='camera-recovery']")
         await expect(notice).to_be_empty()
@@ -131,13 +76,9 @@ async def test_the_camera_comes_back_when_the_page_is_seen_again(
         await expect(notice).to_be_empty()
 
         # The interpreter sees the citizen move again, on the same sender.
-        frozen = await decoded_frames(staff)
-        await wait_for_frames(staff, at_least=frozen + 30)
-        after = await citizen.evaluate(SENT_TRACK)
-        assert after["state"] == "live"
-        assert after["label"] == before["label"], "not the same camera"
-        assert after["senders"] == before["senders"]
-        assert after["sdp"] == before["sdp"], "the camera's return renegotiated"
+        await sent_again_on_the_same_sender(
+            citizen, staff, before, what="the camera's return"
+        )
         view = await citizen.evaluate(SELF_VIEW)
         assert view["id"] != lost
         assert view["id"] == view["sent"], f"the self-view shows another track: {view}"
@@ -152,18 +93,10 @@ async def test_the_camera_comes_back_when_the_page_is_seen_again(
 
 
 async def test_a_camera_that_does_not_come_back_offers_the_chat(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
-    url = site.server.url
-    async with (
-        context(browser, locale="en", viewport=PHONE) as citizen_ctx,
-        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
-    ):
-        citizen = await citizen_ctx.new_page()
-        staff = await staff_ctx.new_page()
-        await in_a_call(citizen, staff, url)
-
+    async with a_call_in_progress(browser, site.server.url) as (citizen, _):
         # Back in front, the camera is refused (permission withdrawn meanwhile).
         await citizen.evaluate(HOLD_CAMERA, True)
         await citizen.evaluate("window.dasanSetHidden(true)")
@@ -222,7 +155,7 @@ HELPERS = """async () => {
 
 
 async def test_the_same_camera_is_asked_for(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     async with context(browser, locale="en", viewport=PHONE, permissions=[]) as ctx:

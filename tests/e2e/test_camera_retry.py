@@ -8,18 +8,15 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.test_accessibility import (
-    DESKTOP,
-    PHONE,
-    Site,
-    check_in,
-    context,
-    site,  # noqa: F401  (the module's server)
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import Site
+from tests.e2e.journeys import a_call_in_progress, message
+from tests.e2e.media import (
+    SENT_TRACK,
+    STOP_CAMERA,
+    sent_again_on_the_same_sender,
+    wait_until_frozen,
 )
-from tests.e2e.test_call import decoded_frames, wait_for_frames
-from tests.e2e.test_camera_recovery import STOP_CAMERA, in_a_call, wait_until_frozen
-from tests.e2e.test_camera_switch import SENT_TRACK
-from tests.e2e.test_webview import message
 
 pytestmark = pytest.mark.browser
 
@@ -39,17 +36,10 @@ GIVE_CAMERA_BACK = """() => {
 
 
 async def test_the_citizen_tries_the_camera_again_in_a_call(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
-    url = site.server.url
-    async with (
-        context(browser, locale="en", viewport=PHONE) as citizen_ctx,
-        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
-    ):
-        citizen = await citizen_ctx.new_page()
-        staff = await staff_ctx.new_page()
-        await in_a_call(citizen, staff, url)
+    async with a_call_in_progress(browser, site.server.url) as (citizen, staff):
         before = await citizen.evaluate(SENT_TRACK)
         retry = citizen.get_by_role("button", name=message("en", "camera_help.retry"))
         await expect(retry).to_be_hidden()
@@ -95,13 +85,7 @@ async def test_the_citizen_tries_the_camera_again_in_a_call(
         await expect(citizen.locator("#chat-input")).to_be_focused()
 
         # The interpreter sees the citizen again, on the same sender, no renegotiation.
-        frozen = await decoded_frames(staff)
-        await wait_for_frames(staff, at_least=frozen + 30)
-        after = await citizen.evaluate(SENT_TRACK)
-        assert after["state"] == "live"
-        assert after["label"] == before["label"], "not the same camera"
-        assert after["senders"] == before["senders"]
-        assert after["sdp"] == before["sdp"], "trying again renegotiated"
+        await sent_again_on_the_same_sender(citizen, staff, before, what="trying again")
         assert await citizen.evaluate("window.dasanCall.pc.connectionState") == (
             "connected"
         )

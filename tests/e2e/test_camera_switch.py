@@ -4,63 +4,35 @@ camera (no renegotiation) and the interpreter keeps receiving video."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import Browser, Page, Playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import AUTO_ALLOW_ARGS, QUIET_ARGS, chromium
-from tests.e2e.test_accessibility import (
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import Site
+from tests.e2e.journeys import (
     DESKTOP,
     PHONE,
-    Site,
-    check_in,
-    context,
-    open_citizen,
-    site,  # noqa: F401  (the module's server)
-)
-from tests.e2e.test_call import decoded_frames, wait_for_frames
-from tests.e2e.test_webview import (
     answer_consent_later,
-    connected,
+    context,
     message,
-    sign_in_as,
+    open_citizen,
+    put_through,
+    sign_in_available,
+    turn_on_camera,
 )
+from tests.e2e.media import SENT_TRACK, decoded_frames, wait_for_frames
 
 pytestmark = pytest.mark.browser
 
-# Three fake cameras at 30 frames a second. Chromium makes fake_device_0 an I420
-# camera, fake_device_1 a 16-bit depth camera (Y16: it plays in a <video>, but
-# WebRTC sends no frames from it) and fake_device_2 an MJPEG camera. The test
-# steps through all three before asking and sends from 2, then 0, in the call.
-CAMERAS_ARGS = ("--use-fake-device-for-media-stream=fps=30,device-count=3",)
+# conftest's cameras_browser has three cameras: the test steps through all three
+# before asking and sends from 2, then 0, in the call.
 
-# What the page shows and what its peer connection sends.
+# What the page shows (what it sends: SENT_TRACK).
 PREVIEW_TRACK = """() => {
   const [track] = document.querySelector('#local-video').srcObject.getVideoTracks();
   return { label: track.label, deviceId: track.getSettings().deviceId,
            state: track.readyState };
 }"""
-SENT_TRACK = """() => {
-  const sender = window.dasanCall.pc.getSenders()
-    .find((s) => s.track && s.track.kind === 'video');
-  return { label: sender.track.label, deviceId: sender.track.getSettings().deviceId,
-           state: sender.track.readyState,
-           senders: window.dasanCall.pc.getSenders().length,
-           sdp: window.dasanCall.pc.localDescription.sdp,
-           signaling: window.dasanCall.pc.signalingState };
-}"""
-
-
-@pytest.fixture
-async def cameras_browser(playwright: Playwright) -> AsyncIterator[Browser]:
-    """Chromium on a device with three cameras, prompts allowed."""
-    launched = await playwright.chromium.launch(
-        executable_path=chromium(),
-        args=[*CAMERAS_ARGS, *AUTO_ALLOW_ARGS, *QUIET_ARGS],
-    )
-    yield launched
-    await launched.close()
 
 
 async def preview(page: Page) -> dict[str, str]:
@@ -69,26 +41,20 @@ async def preview(page: Page) -> dict[str, str]:
     return got
 
 
-async def camera_on(citizen: Page) -> None:
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-
-
 async def test_one_camera_has_no_switch(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     async with context(browser, locale="en", viewport=PHONE) as ctx:
         citizen = await ctx.new_page()
         await open_citizen(citizen, site.server.url, "en")
-        await camera_on(citizen)
+        await turn_on_camera(citizen)
         await expect(citizen.locator("#local-video")).to_be_visible()
         await expect(citizen.locator("#switch-camera")).to_be_hidden()
 
 
 async def test_switch_camera_before_asking_and_during_a_call(
-    site: Site,  # noqa: F811
+    site: Site,
     cameras_browser: Browser,
     browser: Browser,
 ) -> None:
@@ -100,7 +66,7 @@ async def test_switch_camera_before_asking_and_during_a_call(
         citizen = await citizen_ctx.new_page()
         await open_citizen(citizen, url, "ja")
         await expect(citizen.locator("#switch-camera")).to_be_hidden()  # no camera yet
-        await camera_on(citizen)
+        await turn_on_camera(citizen)
 
         # Cameras to choose from: the button shows, named in the page's words.
         switch = citizen.get_by_role("button", name=message("ja", "camera.switch"))
@@ -129,13 +95,8 @@ async def test_switch_camera_before_asking_and_during_a_call(
 
         # Into a call with the third camera.
         staff = await staff_ctx.new_page()
-        await sign_in_as(staff, url, "interpreter.ksl")
-        await citizen.click("#ask")
-        await expect(staff.locator("#offer")).to_be_visible()
-        await staff.click("#accept")
-        for page in (citizen, staff):
-            await expect(page.locator("body")).to_have_attribute("data-state", "call")
-            await connected(page)
+        await sign_in_available(staff, url)
+        await put_through(citizen, staff)
         await answer_consent_later(citizen)
         sent = await citizen.evaluate(SENT_TRACK)
         assert sent["label"] == "fake_device_2"

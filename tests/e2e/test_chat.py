@@ -7,26 +7,26 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.test_call import (
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
     DESKTOP,
+    INTERPRETER,
     MEDIA,
-    MEDIA_DEADLINE_MS,
     PHONE,
+    ask_for_chat,
+    connected,
     sign_in_and_take_calls,
+    start_a_sign_language_call,
 )
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-
-INTERPRETER = "Kim Suhwa (KSL interpreter)"
 MAX_CHAT_LENGTH = 1000
 DB_DEADLINE_S = 10.0
 
@@ -60,20 +60,6 @@ async def media_use(page: Page) -> dict[str, int]:
     use = await page.evaluate("window.dasanMediaUse")
     assert isinstance(use, dict)
     return {str(key): int(value) for key, value in use.items()}
-
-
-async def ask_for_chat(citizen: Page, server_url: str) -> None:
-    """From a phone, without ever turning on a camera."""
-    await citizen.goto(server_url)
-    await citizen.select_option("#service", "chat")
-    await expect(citizen.locator("#language")).to_be_hidden()
-    await expect(citizen.locator("#start-camera")).to_be_hidden()
-    await expect(citizen.locator("#camera-note")).to_contain_text("No camera is needed")
-    ask = citizen.locator("#ask")
-    await expect(ask).to_have_text("Start a chat")
-    await expect(ask).to_be_enabled()
-    await ask.click()
-    await expect(citizen.locator("body")).to_have_attribute("data-state", "waiting")
 
 
 async def start_chat_session(
@@ -216,18 +202,10 @@ async def test_chat_beside_a_video_call(
 ) -> None:
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
-    await sign_in_and_take_calls(staff, server_url, demo_password)
-    await citizen.goto(server_url)
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("#ask")).to_be_enabled()
-    await citizen.click("#ask")
-    await staff.click("#accept")
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     for page in (citizen, staff):
         await expect(page.locator("body")).to_have_attribute("data-channel", "video")
-        await page.wait_for_function(
-            "window.dasanCall && window.dasanCall.pc.connectionState === 'connected'",
-            timeout=MEDIA_DEADLINE_MS,
-        )
+        await connected(page)
 
     # Below the video on a phone, beside it on a desktop.
     citizen_stage = await citizen.locator(".stage").bounding_box()

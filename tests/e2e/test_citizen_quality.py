@@ -9,24 +9,26 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import DEMO_PASSWORD
-from tests.e2e.test_accessibility import BROWSER_LOCALE, check, switch_language
+from tests.e2e.checks import check, switch_language
+from tests.e2e.journeys import (
+    DESKTOP,
+    PHONE,
+    context,
+    put_through,
+    sign_in_available,
+    turn_on_camera,
+)
+from tests.e2e.media import send_chat
 
 pytestmark = pytest.mark.browser
 
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=800)
-MEDIA = ["camera", "microphone"]
-ACTION_TIMEOUT_MS = 20_000
-MEDIA_DEADLINE_MS = 20_000
 # The page waits about 5 s of low frame rate before it warns, 2 s before it clears.
 WARNING_DEADLINE_MS = 30_000
 DB_DEADLINE_S = 10.0
@@ -110,55 +112,19 @@ def canvas_camera(picture: str, fps: int = 30) -> str:
     )
 
 
-@asynccontextmanager
-async def citizen_context(
-    browser: Browser, *, locale: str, viewport: ViewportSize = PHONE
-) -> AsyncIterator[BrowserContext]:
-    """A fresh profile whose browser language is `locale` (a catalog code)."""
-    ctx = await browser.new_context(
-        viewport=viewport, locale=BROWSER_LOCALE[locale], permissions=MEDIA
-    )
-    ctx.set_default_timeout(ACTION_TIMEOUT_MS)
-    try:
-        yield ctx
-    finally:
-        await ctx.close()
-
-
 async def open_citizen(page: Page, url: str) -> None:
     await page.goto(url)
     await expect(page.locator("body")).to_have_attribute("data-state", "choose")
     await expect(page.locator("#status")).not_to_be_empty()
 
 
-async def turn_on_camera(page: Page, service: str = "sign_language") -> None:
-    await page.select_option("#service", service)
-    await page.click("#start-camera")
-    await expect(page.locator("body")).to_have_attribute("data-camera", "on")
-
-
-async def sign_in_available(staff: Page, url: str) -> None:
-    await staff.goto(f"{url}/staff")
-    await staff.fill("#username", "interpreter.ksl")
-    await staff.fill("#password", DEMO_PASSWORD)
-    await staff.click("#login")
-    await expect(staff.locator("body")).to_have_attribute("data-state", "idle")
-    await staff.click("#available")
-    await expect(staff.locator("#available")).to_have_attribute("aria-pressed", "true")
-
-
-async def start_call(citizen: Page, staff: Page) -> None:
-    """The citizen (camera on) asks, the interpreter accepts, media connects."""
-    await citizen.click("#ask")
-    await expect(citizen.locator("body")).to_have_attribute("data-state", "waiting")
-    await expect(staff.locator("#offer")).to_be_visible()
-    await staff.click("#accept")
-    for page in (citizen, staff):
-        await expect(page.locator("body")).to_have_attribute("data-state", "call")
-        await page.wait_for_function(
-            "window.dasanCall && window.dasanCall.pc.connectionState === 'connected'",
-            timeout=MEDIA_DEADLINE_MS,
-        )
+async def a_sign_language_call(citizen: Page, staff: Page, url: str) -> None:
+    """The interpreter is available; the citizen (in the browser's language, its
+    camera on) asks and is put through."""
+    await sign_in_available(staff, url)
+    await open_citizen(citizen, url)
+    await turn_on_camera(citizen)
+    await put_through(citizen, staff)
 
 
 # -- advice on the picture -------------------------------------------------------------
@@ -169,7 +135,7 @@ async def test_advice_for_sign_language_video_only(
 ) -> None:
     """The fake camera is well lit: a calm line under the preview, for sign
     language only, in the page's language."""
-    async with citizen_context(browser, locale="en") as ctx:
+    async with context(browser, locale="en", viewport=PHONE) as ctx:
         citizen = await ctx.new_page()
         await open_citizen(citizen, server_url)
         advice = citizen.locator("#quality")
@@ -206,7 +172,7 @@ async def test_advice_for_sign_language_video_only(
 async def test_a_chat_citizen_never_sees_picture_advice(
     server_url: str, browser: Browser
 ) -> None:
-    async with citizen_context(browser, locale="en") as ctx:
+    async with context(browser, locale="en", viewport=PHONE) as ctx:
         citizen = await ctx.new_page()
         await open_citizen(citizen, server_url)
         await citizen.select_option("#service", "chat")
@@ -236,7 +202,7 @@ async def test_a_dark_camera_is_told_to_add_light(
     first: str,
     then: str,
 ) -> None:
-    async with citizen_context(browser, locale=browser_locale) as ctx:
+    async with context(browser, locale=browser_locale, viewport=PHONE) as ctx:
         citizen = await ctx.new_page()
         await citizen.add_init_script(canvas_camera("dark"))
         await open_citizen(citizen, server_url)
@@ -251,7 +217,7 @@ async def test_a_dark_camera_is_told_to_add_light(
 
 
 async def test_light_from_behind_is_named(server_url: str, browser: Browser) -> None:
-    async with citizen_context(browser, locale="en") as ctx:
+    async with context(browser, locale="en", viewport=PHONE) as ctx:
         citizen = await ctx.new_page()
         await citizen.add_init_script(canvas_camera("backlit"))
         await open_citizen(citizen, server_url)
@@ -277,16 +243,13 @@ async def test_jerky_video_is_warned_and_the_warning_clears(
     """A camera at 8 frames a second in a sign-language call: a visible warning that
     blocks nothing; back at 30, it goes. The sender is set up for sign language."""
     async with (
-        citizen_context(browser, locale="en") as citizen_ctx,
-        citizen_context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
+        context(browser, locale="en", viewport=PHONE) as citizen_ctx,
+        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
     ):
         staff = await staff_ctx.new_page()
         citizen = await citizen_ctx.new_page()
         await citizen.add_init_script(canvas_camera("lit", fps=8))
-        await sign_in_available(staff, server_url)
-        await open_citizen(citizen, server_url)
-        await turn_on_camera(citizen)
-        await start_call(citizen, staff)
+        await a_sign_language_call(citizen, staff, server_url)
 
         sender: dict[str, Any] = await citizen.evaluate(VIDEO_SENDER)
         assert sender["degradationPreference"] == "maintain-framerate", sender
@@ -308,8 +271,7 @@ async def test_jerky_video_is_warned_and_the_warning_clears(
         )
         # Nothing is blocked: the chat and the hang-up button still work.
         await expect(citizen.locator("#hang-up")).to_be_enabled()
-        await citizen.get_by_role("textbox", name="Your message").fill("Hello")
-        await citizen.get_by_role("textbox", name="Your message").press("Enter")
+        await send_chat(citizen, "Hello")
         await expect(staff.locator("#chat-messages > li")).to_have_count(1)
 
         await citizen.evaluate("window.dasanCamera.setFps(30)")
@@ -348,15 +310,12 @@ async def test_the_citizen_rates_the_session_by_keyboard_on_a_phone(
     comment using the keyboard alone; it is stored and the form thanks them."""
     comment = "Phiên dịch viên rất tận tình."
     async with (
-        citizen_context(browser, locale="vi") as citizen_ctx,
-        citizen_context(browser, locale="ko", viewport=DESKTOP) as staff_ctx,
+        context(browser, locale="vi", viewport=PHONE) as citizen_ctx,
+        context(browser, locale="ko", viewport=DESKTOP) as staff_ctx,
     ):
         staff = await staff_ctx.new_page()
         citizen = await citizen_ctx.new_page()
-        await sign_in_available(staff, server_url)
-        await open_citizen(citizen, server_url)
-        await turn_on_camera(citizen)
-        await start_call(citizen, staff)
+        await a_sign_language_call(citizen, staff, server_url)
         # The picture advice keeps running during the call, now with the
         # server's check too: the fake camera films no face.
         await expect(citizen.locator("#quality")).to_have_attribute(
@@ -411,15 +370,12 @@ async def test_the_form_follows_the_citizens_own_hang_up(
     """Whichever arrives first, the hang-up's answer or the end notice, the
     question is asked once; "No, thanks" leaves the focus on "ask again"."""
     async with (
-        citizen_context(browser, locale="ko") as citizen_ctx,
-        citizen_context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
+        context(browser, locale="ko", viewport=PHONE) as citizen_ctx,
+        context(browser, locale="en", viewport=DESKTOP) as staff_ctx,
     ):
         staff = await staff_ctx.new_page()
         citizen = await citizen_ctx.new_page()
-        await sign_in_available(staff, server_url)
-        await open_citizen(citizen, server_url)
-        await turn_on_camera(citizen)
-        await start_call(citizen, staff)
+        await a_sign_language_call(citizen, staff, server_url)
         await citizen.click("#hang-up")
         await expect(citizen.locator("body")).to_have_attribute("data-state", "ended")
         form = citizen.locator("#feedback .feedback")

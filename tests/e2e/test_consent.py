@@ -7,13 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.test_call import (
-    DESKTOP,
-    MEDIA,
-    PHONE,
-    OpenPage,
-    sign_in_and_take_calls,
-)
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import DESKTOP, MEDIA, PHONE, start_a_sign_language_call
 
 pytestmark = pytest.mark.browser
 
@@ -26,16 +21,7 @@ async def test_consenting_shows_the_recording_badge_on_both_pages(
 ) -> None:
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
-    await sign_in_and_take_calls(staff, server_url, demo_password)
-    await citizen.goto(server_url)
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-    await citizen.click("#ask")
-    await expect(staff.locator("#offer")).to_be_visible()
-    await staff.click("#accept")
-    for page in (citizen, staff):
-        await expect(page.locator("body")).to_have_attribute("data-state", "call")
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
 
     # The notice, in plain words, as a dialog named by its heading.
     prompt = citizen.get_by_role("dialog", name="May we record this session?")

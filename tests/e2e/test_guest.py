@@ -6,24 +6,22 @@ picture, and the interpreter taking them out again. axe-core on every state."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_accessibility import check_in
-from tests.e2e.test_call import DESKTOP, MEDIA, PHONE
-from tests.e2e.test_threeway import (
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
     CHAT_DEADLINE_MS,
-    guest_joins,
-    invite_link,
-    sees_video_of,
-    start_session,
+    DESKTOP,
+    MEDIA,
+    PHONE,
+    start_a_sign_language_call,
 )
+from tests.e2e.media import guest_joins, invite_link, sees_video_of, send_chat
 
 pytestmark = pytest.mark.browser
-
-OpenPage = Callable[..., Awaitable[Page]]
 
 # The layout at 360x640: the large picture first, every tile below it and inside
 # the screen's width, and nothing wider than the screen.
@@ -86,7 +84,7 @@ async def test_an_audio_only_guest_on_a_phone_is_taken_out_again(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
     guest = await open_page(browser, "guest", viewport=PHONE, permissions=MEDIA)
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     link = await invite_link(staff)
 
     await guest.goto(link)
@@ -165,7 +163,7 @@ async def test_the_guest_is_told_when_the_session_ends(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
     guest = await open_page(browser, "guest", viewport=PHONE, permissions=MEDIA)
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     await guest.goto(await invite_link(staff))
     await guest.click("#join-camera")
     await expect(guest.locator("body")).to_have_attribute("data-camera", "on")
@@ -188,14 +186,12 @@ async def test_a_guest_who_reloads_keeps_the_place_the_chat_and_the_video(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
     guest = await open_page(browser, "guest", viewport=PHONE, permissions=MEDIA)
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     await guest_joins(guest, await invite_link(staff))
     await sees_video_of(citizen, {"interpreter", "guest"})
     tile = citizen.locator(".room-tiles .room-tile[data-role='guest']")
     party = await tile.get_attribute("data-party")
-    box = guest.get_by_role("textbox", name="Your message")
-    await box.fill("Before the reload")
-    await box.press("Enter")
+    await send_chat(guest, "Before the reload")
     await expect(citizen.locator("#chat-messages")).to_contain_text(
         "Before the reload", timeout=CHAT_DEADLINE_MS
     )
@@ -216,9 +212,7 @@ async def test_a_guest_who_reloads_keeps_the_place_the_chat_and_the_video(
     await expect(staff.locator("#room-parties > li")).to_have_count(3)
 
     # And the chat goes on from the reloaded page.
-    box = guest.get_by_role("textbox", name="Your message")
-    await box.fill("After the reload")
-    await box.press("Enter")
+    await send_chat(guest, "After the reload")
     for page in (citizen, staff):
         await expect(page.locator("#chat-messages")).to_contain_text(
             "After the reload", timeout=CHAT_DEADLINE_MS

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_call import sign_in_and_take_calls
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    DESKTOP,
+    MEDIA,
+    PHONE,
+    accept_offer,
+    sign_in_and_take_calls,
+)
 
 pytestmark = pytest.mark.browser
-
-OpenPage = Callable[..., Awaitable[Page]]
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=800)
 
 
 async def _json(response: aiohttp.ClientResponse) -> Any:
@@ -91,7 +93,7 @@ async def test_a_join_link_puts_the_citizen_through_to_their_interpreter(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=[])
     await sign_in_and_take_calls(staff, server_url, demo_password)
     citizen = await open_page(
-        asking_browser, "citizen", viewport=PHONE, permissions=["camera", "microphone"]
+        asking_browser, "citizen", viewport=PHONE, permissions=MEDIA
     )
     await citizen.goto(f"{server_url}{path}")
     note = citizen.locator("#reservation-note")
@@ -105,8 +107,7 @@ async def test_a_join_link_puts_the_citizen_through_to_their_interpreter(
     await expect(citizen.locator("#book-when-closed")).to_be_hidden()
     await citizen.click("#start-camera")
     await citizen.click("#ask")
-    await expect(staff.locator("#offer")).to_be_visible()
-    await staff.click("#accept")
+    await accept_offer(staff)
     await expect(citizen.locator("body")).to_have_attribute("data-state", "call")
 
 

@@ -10,14 +10,16 @@ import json
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.test_call import DESKTOP, MEDIA, PHONE
-from tests.e2e.test_supervisor import open_dashboard
-from tests.e2e.test_threeway import (
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    DESKTOP,
     INTERPRETER,
-    OpenPage,
-    sees_video_of,
-    start_session,
+    MEDIA,
+    PHONE,
+    open_dashboard,
+    start_a_sign_language_call,
 )
+from tests.e2e.media import sees_video_of
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +32,7 @@ async def test_the_next_page_listens_again_while_the_old_one_is_still_open(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
     old = await open_page(browser, "supervisor", viewport=DESKTOP, permissions=[])
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     await open_dashboard(old, server_url, demo_password)
     await old.locator("#sessions-body button.listen-in").click()
     await sees_video_of(old, {"citizen", "interpreter"})

@@ -19,9 +19,9 @@ from recording.keys import load_or_create_demo_key
 from storage.database import database_url_for_data_dir, open_database
 from storage.recordings import SqlAccessAudit, SqlRecordings
 from storage.sql import SqlCaseRepository, SqlStaffDirectory
+from tests.e2e.checks import check_in
 from tests.e2e.conftest import OpenPage, RunningServer
-from tests.e2e.test_accessibility import check_in
-from tests.e2e.test_records import DESKTOP, sign_in
+from tests.e2e.journeys import TALL_DESKTOP, sign_in_at
 from tests.recorded_session import record_session, store_session
 
 pytestmark = pytest.mark.browser
@@ -72,8 +72,10 @@ async def test_the_case_page_plays_its_recordings_and_makes_a_combined_video(
     demo_password: str,
 ) -> None:
     await seed(server.data_dir)
-    page = await open_page(browser, "interpreter", viewport=DESKTOP, permissions=[])
-    await sign_in(page, server.url, "/cases", "interpreter.ksl", demo_password)
+    page = await open_page(
+        browser, "interpreter", viewport=TALL_DESKTOP, permissions=[]
+    )
+    await sign_in_at(page, server.url, "/cases", "interpreter.ksl", demo_password)
     await expect(page.locator("body")).to_have_attribute("data-state", "search")
     await open_case(page)
     assert await page.locator("#audit-card").is_hidden()
@@ -115,8 +117,8 @@ async def test_a_supervisor_reads_the_audit_and_a_scheduler_sees_nothing(
     demo_password: str,
 ) -> None:
     await seed(server.data_dir)
-    page = await open_page(browser, "supervisor", viewport=DESKTOP, permissions=[])
-    await sign_in(page, server.url, "/cases", "supervisor", demo_password)
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await sign_in_at(page, server.url, "/cases", "supervisor", demo_password)
     await expect(page.locator("body")).to_have_attribute("data-state", "search")
     await open_case(page)
     await expect(page.locator("#audit-card")).to_be_visible()
@@ -143,7 +145,9 @@ async def test_a_supervisor_reads_the_audit_and_a_scheduler_sees_nothing(
     ).to_be_visible()
     await expect(page.locator("#audit-body tr").last).to_contain_text("Listed")
 
-    scheduler = await open_page(browser, "scheduler", viewport=DESKTOP, permissions=[])
+    scheduler = await open_page(
+        browser, "scheduler", viewport=TALL_DESKTOP, permissions=[]
+    )
     await scheduler.goto(f"{server.url}/cases")
     await scheduler.fill("#username", "scheduler")
     await scheduler.fill("#password", demo_password)

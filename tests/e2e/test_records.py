@@ -10,14 +10,13 @@ import csv
 import io
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, ViewportSize, expect
 
 from counseling.cases import Case, EndReason, EventKind, Party, party_detail
 from counseling.chat import ChatMessage
@@ -31,7 +30,9 @@ from counseling.services import Language, Service, Skill
 from storage.database import database_url_for_data_dir, open_database
 from storage.records import SqlCaseRecords
 from storage.sql import SqlCaseRepository, SqlChatLog, SqlStaffDirectory
-from tests.e2e.test_accessibility import check_in
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import PHONE, TALL_DESKTOP, sign_in_at
 from tests.records_month import (
     SEOUL,
     SeededCase,
@@ -42,9 +43,6 @@ from tests.records_month import (
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-DESKTOP = ViewportSize(width=1280, height=900)
-PHONE = ViewportSize(width=360, height=640)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
 CHAT_LINES = (
     "전입신고는 어디서 하나요?",
@@ -105,16 +103,6 @@ async def seed(database: Path) -> Seeded:
     return Seeded(week, case, first.isoformat(), today.isoformat())
 
 
-async def sign_in(
-    page: Page, url: str, path: str, username: str, password: str
-) -> None:
-    await page.goto(f"{url}{path}")
-    await expect(page.locator("body")).to_have_attribute("data-state", "login")
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.press("#password", "Enter")
-
-
 def stored_summary(database: Path, case_id: str) -> str | None:
     with closing(sqlite3.connect(database)) as db:
         row = db.execute(
@@ -131,8 +119,8 @@ async def test_a_supervisor_reads_the_statistics_of_a_seeded_week(
     database: Path,
 ) -> None:
     seeded = await seed(database)
-    page = await open_page(browser, "supervisor", viewport=DESKTOP, permissions=[])
-    await sign_in(page, server_url, "/stats", "supervisor", demo_password)
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await sign_in_at(page, server_url, "/stats", "supervisor", demo_password)
     await expect(page.locator("body")).to_have_attribute("data-state", "stats")
     await expect(page.locator("#stats-from")).to_have_value(seeded.first)
 
@@ -213,7 +201,7 @@ def _as_seeded(case: Case) -> SeededCase:
     )
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [TALL_DESKTOP, PHONE], ids=["desktop", "phone"])
 async def test_an_interpreter_finds_a_case_and_opens_it(
     browser: Browser,
     open_page: OpenPage,
@@ -224,7 +212,7 @@ async def test_an_interpreter_finds_a_case_and_opens_it(
 ) -> None:
     seeded = await seed(database)
     page = await open_page(browser, "interpreter", viewport=viewport, permissions=[])
-    await sign_in(page, server_url, "/cases", "interpreter.ksl", demo_password)
+    await sign_in_at(page, server_url, "/cases", "interpreter.ksl", demo_password)
     await expect(page.locator("body")).to_have_attribute("data-state", "search")
     await expect(page.locator("#results-body tr").first).to_be_visible()
     await expect(
@@ -361,8 +349,8 @@ async def test_a_supervisor_reads_a_three_way_session_in_words(
     database: Path,
 ) -> None:
     case = await seed_three_way(database)
-    page = await open_page(browser, "supervisor", viewport=DESKTOP, permissions=[])
-    await sign_in(page, server_url, "/cases", "supervisor", demo_password)
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await sign_in_at(page, server_url, "/cases", "supervisor", demo_password)
     await expect(page.locator("body")).to_have_attribute("data-state", "search")
     await page.goto(f"{server_url}/cases#case={case.id}")
     await expect(page.locator("body")).to_have_attribute("data-state", "case")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,14 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import INTERPRETER, PHONE, TALL_DESKTOP
+
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=900)
 SEOUL = ZoneInfo("Asia/Seoul")
-DEMO_INTERPRETER = "Kim Suhwa (KSL interpreter)"
 AXE = (
     Path(__file__).resolve().parents[2] / "web_client/node_modules/axe-core/axe.min.js"
 )
@@ -58,7 +55,7 @@ async def sign_in(page: Page, server_url: str, password: str) -> None:
     await expect(page.locator("#week-body th[scope=row]").first).to_be_visible()
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [TALL_DESKTOP, PHONE], ids=["desktop", "phone"])
 async def test_a_scheduler_books_and_sees_a_conflict(
     browser: Browser,
     open_page: OpenPage,
@@ -75,7 +72,7 @@ async def test_a_scheduler_books_and_sees_a_conflict(
     await page.select_option("#book-service", "sign_language")
     await page.fill("#book-date", day.isoformat())
     await page.fill("#book-time", "10:00")
-    await page.select_option("#book-staff", label=DEMO_INTERPRETER)
+    await page.select_option("#book-staff", label=INTERPRETER)
     await page.get_by_label("Citizen's name (optional)").fill("Lee Minsu")
     await page.get_by_label("Phone or e-mail (optional)").fill("010-1234-5678")
     await page.get_by_role("button", name="Book", exact=True).click()
@@ -86,7 +83,7 @@ async def test_a_scheduler_books_and_sees_a_conflict(
         re.compile(r"/#join=[\w-]{40,}$")
     )
     # The week of the booking shows it in the interpreter's row, on that day.
-    row = page.locator("#week-body tr", has_text=DEMO_INTERPRETER)
+    row = page.locator("#week-body tr", has_text=INTERPRETER)
     booked = row.locator("button.item-reservation", has_text="Lee Minsu")
     await expect(booked).to_have_count(1)
     await expect(booked).to_contain_text("10:00")

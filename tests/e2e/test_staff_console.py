@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_accessibility import check_in
-from tests.e2e.test_call import sign_in_and_take_calls
-from tests.e2e.test_chat import ask_for_chat
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    DESKTOP,
+    MEDIA,
+    PHONE,
+    ask_for_an_interpreter,
+    ask_for_chat,
+    sign_in_and_take_calls,
+)
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=800)
-MEDIA = ["camera", "microphone"]
 SUMMARY = "주민등록등본 발급 방법 안내, 주민센터 연결"
 DEPARTMENT = "역삼1동 주민센터"
 
@@ -33,16 +34,6 @@ DEPARTMENT = "역삼1동 주민센터"
 def stored(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
         return db.execute(sql, args).fetchall()
-
-
-async def ask_for_an_interpreter(citizen: Page, url: str) -> None:
-    """A sign-language request from a phone, with the (fake) camera on."""
-    await citizen.goto(url)
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-    await citizen.click("#ask")
-    await expect(citizen.locator("body")).to_have_attribute("data-state", "waiting")
 
 
 async def test_alt_a_accepts_and_the_wrap_up_is_stored(
@@ -57,7 +48,8 @@ async def test_alt_a_accepts_and_the_wrap_up_is_stored(
     await sign_in_and_take_calls(staff, server_url, demo_password)
 
     # The buttons show their shortcuts, and say them to assistive technology.
-    await ask_for_an_interpreter(citizen, server_url)
+    await citizen.goto(server_url)
+    await ask_for_an_interpreter(citizen)
     await expect(staff.locator("#offer")).to_be_visible()
     accept = staff.locator("#accept")
     decline = staff.locator("#decline")

@@ -7,54 +7,28 @@ phone and a desktop."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.e2e.test_accessibility import check_in
-from tests.e2e.test_chat import ask_for_chat
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    INTERPRETER,
+    MEDIA,
+    PHONE,
+    TALL_DESKTOP,
+    ask_for_chat,
+    open_dashboard,
+    sign_in_to_console,
+)
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[Page]]
-
-PHONE = ViewportSize(width=360, height=640)
-DESKTOP = ViewportSize(width=1280, height=900)
-MEDIA = ["camera", "microphone"]
-INTERPRETER = "Kim Suhwa (KSL interpreter)"
 # A push reaches the page within about a second of a change; the figures follow
 # the pushes at most every 10 s.
 PUSH_DEADLINE_MS = 10_000
 FIGURES_DEADLINE_MS = 30_000
-
-
-async def sign_in(
-    page: Page, url: str, path: str, username: str, password: str
-) -> None:
-    await page.goto(f"{url}{path}")
-    await expect(page.locator("body")).to_have_attribute("data-state", "login")
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.press("#password", "Enter")
-
-
-async def open_dashboard(page: Page, url: str, password: str) -> None:
-    await sign_in(page, url, "/supervisor", "supervisor", password)
-    body = page.locator("body")
-    await expect(body).to_have_attribute("data-state", "dashboard")
-    await expect(body).to_have_attribute("data-connection", "live")
-    await expect(page.locator("#status")).to_have_text(
-        "Live: changes appear as they happen."
-    )
-
-
-async def interpreter_signs_in(staff: Page, url: str, password: str) -> None:
-    await staff.goto(f"{url}/staff")
-    await staff.fill("#username", "interpreter.ksl")
-    await staff.fill("#password", password)
-    await staff.click("#login")
-    await expect(staff.locator("body")).to_have_attribute("data-state", "idle")
 
 
 def queue_row(page: Page, queue: str) -> Locator:
@@ -65,9 +39,9 @@ async def test_a_supervisor_watches_the_center_live(
     server_url: str, demo_password: str, browser: Browser, open_page: OpenPage
 ) -> None:
     supervisor = await open_page(
-        browser, "supervisor", viewport=DESKTOP, permissions=[]
+        browser, "supervisor", viewport=TALL_DESKTOP, permissions=[]
     )
-    staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
+    staff = await open_page(browser, "staff", viewport=TALL_DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=[])
 
     await open_dashboard(supervisor, server_url, demo_password)
@@ -82,7 +56,7 @@ async def test_a_supervisor_watches_the_center_live(
     )
 
     # The interpreter signs in, not yet taking calls: a row with state and reason.
-    await interpreter_signs_in(staff, server_url, demo_password)
+    await sign_in_to_console(staff, server_url, password=demo_password)
     kim = supervisor.locator("#staff-body tr", has_text=INTERPRETER)
     await expect(kim).to_have_attribute("data-status", "away", timeout=PUSH_DEADLINE_MS)
     await expect(kim.locator("td").nth(0)).to_contain_text("Away")
@@ -154,7 +128,7 @@ async def test_a_supervisor_watches_the_center_live(
     await check_in(supervisor, "supervisor", "alert", ["ko", "en"])
     width = await supervisor.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the dashboard must not scroll sideways on a phone"
-    await supervisor.set_viewport_size(DESKTOP)
+    await supervisor.set_viewport_size(TALL_DESKTOP)
 
     # The interpreter answers: their state changes, the session appears with
     # them in it, and the line and the alert are gone.

@@ -5,131 +5,31 @@ the other two keep their video."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_accessibility import check_in
-from tests.e2e.test_call import DESKTOP, MEDIA, PHONE, sign_in_and_take_calls
-from tests.e2e.test_supervisor import open_dashboard
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import OpenPage
+from tests.e2e.journeys import (
+    CHAT_DEADLINE_MS,
+    DESKTOP,
+    INTERPRETER,
+    LAPTOP,
+    MEDIA,
+    PHONE,
+    open_dashboard,
+    sign_in_available,
+    start_a_sign_language_call,
+)
+from tests.e2e.media import (
+    frames_keep_coming,
+    guest_joins,
+    invite_link,
+    sees_video_of,
+    send_chat,
+)
 
 pytestmark = pytest.mark.browser
-
-OpenPage = Callable[..., Awaitable[Page]]
-
-MEDIA_DEADLINE_S = 30.0
-# Three browsers encoding and decoding video share two cores: a chat message
-# (stored with the case before it is sent on) may take longer than expect's 5 s.
-CHAT_DEADLINE_MS = 20_000
-INTERPRETER = "Kim Suhwa (KSL interpreter)"
-LAPTOP = ViewportSize(width=1024, height=700)
-
-# For every other party that sends video, by the roster: the role, the tile's
-# picture width, and the frames decoded on that party's slot of this page's
-# peer connection (matched through the slot's mid and the track it carries).
-REMOTE_VIDEO = """async () => {
-  const holder = window.dasanCall;
-  if (!holder || !holder.call || !holder.call.roster) {
-    return null;
-  }
-  const { call, pc } = holder;
-  const frames = {};
-  (await pc.getStats()).forEach((stat) => {
-    if (stat.type === 'inbound-rtp' && stat.kind === 'video') {
-      frames[stat.trackIdentifier] = stat.framesDecoded || 0;
-    }
-  });
-  const tiles = [
-    ...document.querySelectorAll('video[data-party], .room-tiles .room-tile'),
-  ];
-  return call.roster.parties
-    .filter((party) => party.publishes && !party.you && !party.audio_only)
-    .map((party) => {
-      const mid = party.media.video;
-      const track = mid === null ? null : call.tracks.get(mid);
-      const tile = tiles.find((el) => el.dataset.party === party.party);
-      const large = tile && tile.tagName === 'VIDEO';
-      const video = large ? tile : tile && tile.querySelector('video');
-      return {
-        role: party.role,
-        large: Boolean(large),
-        width: video ? video.videoWidth : 0,
-        frames: track ? frames[track.id] || 0 : 0,
-      };
-    });
-}"""
-
-
-async def remote_video(page: Page) -> list[dict[str, Any]]:
-    found = await page.evaluate(REMOTE_VIDEO)
-    return list(found or [])
-
-
-async def sees_video_of(page: Page, roles: set[str]) -> dict[str, int]:
-    """Poll until `page` shows a picture of each of `roles` (and nobody else's)
-    with frames decoded; then check the frames keep coming on every tile."""
-    deadline = time.monotonic() + MEDIA_DEADLINE_S
-    while True:
-        seen = await remote_video(page)
-        if {v["role"] for v in seen} == roles and all(
-            v["width"] > 0 and v["frames"] > 0 for v in seen
-        ):
-            break
-        assert time.monotonic() < deadline, f"expected video of {roles}, saw {seen}"
-        await asyncio.sleep(0.25)
-    return await frames_keep_coming(page, roles)
-
-
-async def frames_keep_coming(page: Page, roles: set[str]) -> dict[str, int]:
-    """Every remote tile decodes more frames within the deadline."""
-    first = {v["role"]: v["frames"] for v in await remote_video(page)}
-    deadline = time.monotonic() + MEDIA_DEADLINE_S
-    while True:
-        now = {v["role"]: v["frames"] for v in await remote_video(page)}
-        if set(now) == roles and all(now[r] > first.get(r, 0) for r in roles):
-            return now
-        assert time.monotonic() < deadline, f"frames stopped: {first} -> {now}"
-        await asyncio.sleep(0.25)
-
-
-async def start_session(
-    staff: Page, citizen: Page, server_url: str, password: str
-) -> None:
-    await sign_in_and_take_calls(staff, server_url, password)
-    await citizen.goto(server_url)
-    await citizen.select_option("#service", "sign_language")
-    await citizen.click("#start-camera")
-    await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-    await citizen.click("#ask")
-    await expect(staff.locator("#offer")).to_be_visible()
-    await staff.click("#accept")
-    for page in (citizen, staff):
-        await expect(page.locator("body")).to_have_attribute("data-state", "call")
-
-
-async def invite_link(staff: Page) -> str:
-    """The interpreter makes a single-use link in the console's room panel."""
-    room = staff.locator("#room")
-    await expect(room).to_be_visible()
-    await staff.select_option("#invite-minutes", "60")
-    await staff.click("#invite-create")
-    link = staff.locator("#invite-link")
-    await expect(link).to_have_value(re.compile(r"/guest\?invite=[A-Za-z0-9_-]{22}$"))
-    await expect(staff.locator("#invite-expires")).to_contain_text("Works once, until")
-    return await link.input_value()
-
-
-async def guest_joins(guest: Page, link: str, *, audio_only: bool = False) -> None:
-    await guest.goto(link)
-    await expect(guest.locator("body")).to_have_attribute("data-state", "choose")
-    await expect(guest.locator(".intro")).to_contain_text("has invited you")
-    await guest.click("#join-audio" if audio_only else "#join-camera")
-    await expect(guest.locator("body")).to_have_attribute("data-state", "call")
 
 
 async def test_three_way_call_chat_and_a_guest_leaving(
@@ -138,7 +38,7 @@ async def test_three_way_call_chat_and_a_guest_leaving(
     staff = await open_page(browser, "staff", viewport=DESKTOP, permissions=MEDIA)
     citizen = await open_page(browser, "citizen", viewport=PHONE, permissions=MEDIA)
     guest = await open_page(browser, "guest", viewport=LAPTOP, permissions=MEDIA)
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     await sees_video_of(citizen, {"interpreter"})
     await sees_video_of(staff, {"citizen"})
 
@@ -183,9 +83,7 @@ async def test_three_way_call_chat_and_a_guest_leaving(
         (citizen, "Hello from the citizen"),
         (staff, "Hello from the interpreter"),
     ):
-        box = sender.get_by_role("textbox", name="Your message")
-        await box.fill(text)
-        await box.press("Enter")
+        await send_chat(sender, text)
         for page in (citizen, staff, guest):
             await expect(page.locator("#chat-messages")).to_contain_text(
                 text, timeout=CHAT_DEADLINE_MS
@@ -237,7 +135,7 @@ async def test_a_supervisor_listens_in_from_the_dashboard(
     supervisor = await open_page(
         browser, "supervisor", viewport=DESKTOP, permissions=[]
     )
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
     await open_dashboard(supervisor, server_url, demo_password)
 
     listen = supervisor.locator("#sessions-body button.listen-in")
@@ -293,17 +191,9 @@ async def test_a_department_counselor_joins_through_the_counselor_queue(
     counselor = await open_page(
         browser, "counselor", viewport=LAPTOP, permissions=MEDIA
     )
-    await start_session(staff, citizen, server_url, demo_password)
+    await start_a_sign_language_call(staff, citizen, server_url, demo_password)
 
-    await counselor.goto(f"{server_url}/staff")
-    await counselor.fill("#username", "counselor.welfare")
-    await counselor.fill("#password", demo_password)
-    await counselor.click("#login")
-    await expect(counselor.locator("body")).to_have_attribute("data-state", "idle")
-    await counselor.click("#available")
-    await expect(counselor.locator("#available")).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    await sign_in_available(counselor, server_url, "counselor.welfare")
 
     # The interpreter asks the welfare department; its counselor gets the offer.
     await staff.select_option("#counselor-department", "welfare")
@@ -355,9 +245,7 @@ async def test_a_department_counselor_joins_through_the_counselor_queue(
         "Department counselor: Lee Bokji (welfare counselor)"
     )
 
-    box = counselor.get_by_role("textbox", name="Your message")
-    await box.fill("Welfare office here")
-    await box.press("Enter")
+    await send_chat(counselor, "Welfare office here")
     line = citizen.locator("#chat-messages > li[data-sender='counselor']")
     await expect(line).to_contain_text("Welfare office here", timeout=CHAT_DEADLINE_MS)
     await expect(line.locator(".chat-sender")).to_have_text("Department counselor")

@@ -9,16 +9,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.checks import check, switch_language
 from tests.e2e.conftest import RunningServer
-from tests.e2e.test_accessibility import (
-    DESKTOP,
-    PHONE,
-    check,
-    context,
-    open_citizen,
-    sign_in,
-    switch_language,
-)
+from tests.e2e.journeys import DESKTOP, PHONE, context, open_citizen, sign_in_available
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +71,7 @@ async def test_the_wait_now_is_shown_before_asking(
         # An interpreter becomes available: no wait, once the page asks again
         # (on switching the service, as here, or every 30 s).
         staff = await staff_ctx.new_page()
-        await sign_in(staff, url)
+        await sign_in_available(staff, url)
         await until_ksl_wait(citizen, url, 0)
         await citizen.select_option("#service", "foreign_language")
         await expect(wait_now).to_have_text(NOBODY["ko"])  # nobody for English

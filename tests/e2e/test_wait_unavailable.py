@@ -10,12 +10,7 @@ import pytest
 from playwright.async_api import Browser, Route, expect
 
 from tests.e2e.conftest import RunningServer
-from tests.e2e.test_accessibility import (
-    PHONE,
-    ask_for_interpreter,
-    context,
-    open_citizen,
-)
+from tests.e2e.journeys import PHONE, ask_for_an_interpreter, context, open_citizen
 
 pytestmark = pytest.mark.browser
 
@@ -55,4 +50,4 @@ async def test_no_wait_is_shown_while_it_cannot_be_estimated(
         await citizen.select_option("#service", "sign_language")
         await expect(wait_now).to_be_empty()
         await expect(wait_now).not_to_have_attribute("data-wait-seconds", "none")
-        await ask_for_interpreter(citizen)
+        await ask_for_an_interpreter(citizen)

@@ -7,57 +7,32 @@ webviews, run in the browser."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    Page,
-    Playwright,
-    ViewportSize,
-    expect,
-)
+from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import AUTO_ALLOW_ARGS, DEMO_PASSWORD, QUIET_ARGS, chromium
-from tests.e2e.test_accessibility import (
-    ACTION_TIMEOUT_MS,
-    BROWSER_LOCALE,
+from tests.e2e.checks import check_in, switch_language
+from tests.e2e.conftest import Site
+from tests.e2e.journeys import (
+    ANDROID_WEBVIEW_UA,
     DESKTOP,
-    MEDIA,
+    IOS_WEBVIEW_UA,
     PHONE,
-    Site,
-    check_in,
+    accept_offer,
     context,
+    message,
     open_citizen,
-    site,  # noqa: F401  (the module's server)
-    switch_language,
+    phone_context,
+    put_through,
+    sign_in_available,
 )
-from tests.e2e.test_call import wait_for_frames
+from tests.e2e.media import MEDIA_DEADLINE_MS, wait_for_frames
 
 pytestmark = pytest.mark.browser
 
-CATALOGS = Path(__file__).resolve().parents[2] / "web_client" / "static" / "i18n"
 LOCALES = ("ko", "en", "zh", "ja", "vi", "mn")
-MEDIA_DEADLINE_MS = 20_000
-POLL_MS = 100
-
-# An app's embedded browser: Android System WebView (the "; wv)" token) and an
-# iOS app's WKWebView (no "Safari/" token).
-ANDROID_WEBVIEW_UA = (
-    "Mozilla/5.0 (Linux; Android 14; SM-S918N Build/UP1A.231005.007; wv) "
-    "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/156.0.0.0 "
-    "Mobile Safari/537.36"
-)
-IOS_WEBVIEW_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
-    "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
-)
 
 # A webview built without WebRTC: no peer connections, no camera API at all.
 NO_WEBRTC = """(() => {
@@ -65,35 +40,6 @@ NO_WEBRTC = """(() => {
   delete window.webkitRTCPeerConnection;
   delete Navigator.prototype.mediaDevices;
 })();"""
-
-# Chromium's fake devices: none of the cameras, the microphone still there.
-NO_CAMERA_ARGS = ("--use-fake-device-for-media-stream=device-count=0",)
-
-
-@asynccontextmanager
-async def phone_context(
-    browser: Browser,
-    *,
-    locale: str,
-    viewport: ViewportSize,
-    user_agent: str,
-    permissions: Sequence[str] = MEDIA,
-) -> AsyncIterator[BrowserContext]:
-    """A touch phone whose browser is an app's webview (`user_agent`)."""
-    ctx = await browser.new_context(
-        viewport=viewport,
-        locale=BROWSER_LOCALE[locale],
-        permissions=list(permissions),
-        user_agent=user_agent,
-        is_mobile=True,
-        has_touch=True,
-    )
-    ctx.set_default_timeout(ACTION_TIMEOUT_MS)
-    try:
-        yield ctx
-    finally:
-        await ctx.close()
-
 
 # Received audio at the staff console: bytes of inbound audio RTP.
 AUDIO_BYTES_RECEIVED = """async () => {
@@ -113,53 +59,6 @@ async def wait_for_audio(page: Page, at_least: int) -> None:
     while (received := int(await page.evaluate(AUDIO_BYTES_RECEIVED))) < at_least:
         assert time.monotonic() < deadline, f"only {received} of {at_least} bytes"
         await asyncio.sleep(0.2)
-
-
-def message(locale: str, key: str) -> str:
-    catalog = json.loads((CATALOGS / f"{locale}.json").read_text(encoding="utf-8"))
-    text = catalog[key]
-    assert isinstance(text, str)
-    return text
-
-
-@pytest.fixture
-async def no_camera_browser(playwright: Playwright) -> AsyncIterator[Browser]:
-    """Chromium on a device with a microphone and no camera, prompts allowed."""
-    launched = await playwright.chromium.launch(
-        executable_path=chromium(),
-        args=[*NO_CAMERA_ARGS, *AUTO_ALLOW_ARGS, *QUIET_ARGS],
-    )
-    yield launched
-    await launched.close()
-
-
-async def sign_in_as(staff: Page, url: str, username: str) -> None:
-    """Sign `username` in on the staff console and make them available."""
-    await staff.goto(f"{url}/staff")
-    await staff.fill("#username", username)
-    await staff.fill("#password", DEMO_PASSWORD)
-    await staff.click("#login")
-    await expect(staff.locator("body")).to_have_attribute("data-state", "idle")
-    await staff.click("#available")
-    await expect(staff.locator("#available")).to_have_attribute("aria-pressed", "true")
-
-
-async def connected(page: Page) -> None:
-    await page.wait_for_function(
-        "window.dasanCall && window.dasanCall.pc.connectionState === 'connected'",
-        timeout=MEDIA_DEADLINE_MS,
-        polling=POLL_MS,
-    )
-
-
-async def answer_consent_later(page: Page) -> None:
-    """Put off the recording question, if the session asked it (it stands above the
-    video until answered). Called once the media is connected, well after the
-    question arrives with the session's start."""
-    later = page.locator("dialog[open] [data-testid='consent-later']")
-    if await later.count():
-        await later.click()
-        await expect(page.locator("dialog[open]")).to_have_count(0)
 
 
 async def expect_help(page: Page, *, voice: bool, chat: bool = True) -> None:
@@ -186,7 +85,7 @@ async def expect_help(page: Page, *, voice: bool, chat: bool = True) -> None:
 
 
 async def test_a_refused_camera_says_what_to_do_and_offers_chat_or_booking(
-    site: Site,  # noqa: F811
+    site: Site,
     asking_browser: Browser,
 ) -> None:
     async with context(
@@ -235,7 +134,7 @@ async def test_a_refused_camera_says_what_to_do_and_offers_chat_or_booking(
 
 
 async def test_no_camera_lets_a_foreign_language_caller_talk_by_voice(
-    site: Site,  # noqa: F811
+    site: Site,
     no_camera_browser: Browser,
     browser: Browser,
 ) -> None:
@@ -274,13 +173,8 @@ async def test_no_camera_lets_a_foreign_language_caller_talk_by_voice(
         await switch_language(citizen, "en")
 
         staff = await staff_ctx.new_page()
-        await sign_in_as(staff, url, "counselor.en")
-        await citizen.click("#ask")
-        await expect(staff.locator("#offer")).to_be_visible()
-        await staff.click("#accept")
-        for page in (citizen, staff):
-            await expect(page.locator("body")).to_have_attribute("data-state", "call")
-            await connected(page)
+        await sign_in_available(staff, url, "counselor.en")
+        await put_through(citizen, staff)
         # The citizen sees the counselor; the counselor hears the citizen.
         await wait_for_frames(citizen, at_least=10)
         await wait_for_audio(staff, at_least=4000)
@@ -294,7 +188,7 @@ async def test_no_camera_lets_a_foreign_language_caller_talk_by_voice(
 
 
 async def test_a_webview_without_webrtc_offers_a_text_chat(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     url = site.server.url
@@ -326,10 +220,9 @@ async def test_a_webview_without_webrtc_offers_a_text_chat(
 
         # The chat needs only this page's connection: it works here.
         staff = await staff_ctx.new_page()
-        await sign_in_as(staff, url, "interpreter.ksl")
+        await sign_in_available(staff, url)
         await citizen.click("#chat-instead")
-        await expect(staff.locator("#offer")).to_be_visible()
-        await staff.click("#accept")
+        await accept_offer(staff)
         await expect(citizen.locator("body")).to_have_attribute("data-state", "call")
         await expect(citizen.locator("body")).to_have_attribute("data-channel", "chat")
         box = citizen.locator("#chat-input")
@@ -345,7 +238,7 @@ async def test_a_webview_without_webrtc_offers_a_text_chat(
 
 
 async def test_the_recording_notice_is_there_before_asking_in_every_language(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     async with context(browser, locale="ko", viewport=PHONE) as ctx:
@@ -396,7 +289,7 @@ HELPERS = """async (uas) => {
 
 
 async def test_webview_helpers(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     user_agents = {

@@ -10,28 +10,27 @@ import re
 import pytest
 from playwright.async_api import Browser, CDPSession, Page, ViewportSize, expect
 
-from tests.e2e.test_accessibility import (
+from tests.e2e.checks import check_in
+from tests.e2e.conftest import Site
+from tests.e2e.journeys import (
+    ANDROID_WEBVIEW_UA,
     DESKTOP,
+    IOS_WEBVIEW_UA,
     PAGE_VISIBILITY,
     PHONE,
     PHONE_LANDSCAPE,
-    Site,
-    check_in,
-    context,
-    open_citizen,
-    site,  # noqa: F401  (the module's server)
-)
-from tests.e2e.test_call import decoded_frames, wait_for_frames
-from tests.e2e.test_camera_switch import cameras_browser  # noqa: F401
-from tests.e2e.test_webview import (
-    ANDROID_WEBVIEW_UA,
-    IOS_WEBVIEW_UA,
+    accept_offer,
     answer_consent_later,
-    connected,
+    ask,
+    context,
+    in_the_call,
     message,
+    open_citizen,
     phone_context,
-    sign_in_as,
+    sign_in_available,
+    turn_on_camera,
 )
+from tests.e2e.media import decoded_frames, wait_for_frames
 
 pytestmark = pytest.mark.browser
 
@@ -108,8 +107,8 @@ async def check_fits(
     "user_agent", [ANDROID_WEBVIEW_UA, IOS_WEBVIEW_UA], ids=["android", "ios"]
 )
 async def test_a_call_from_an_app_webview(
-    site: Site,  # noqa: F811
-    cameras_browser: Browser,  # noqa: F811
+    site: Site,
+    cameras_browser: Browser,
     browser: Browser,
     user_agent: str,
 ) -> None:
@@ -139,9 +138,7 @@ async def test_a_call_from_an_app_webview(
             await citizen.set_viewport_size(size)
             await no_sideways_scroll(citizen)
         await citizen.set_viewport_size(PHONE)
-        await citizen.select_option("#service", "sign_language")
-        await citizen.click("#start-camera")
-        await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
+        await turn_on_camera(citizen)
         await expect(citizen.locator("#recording-notice")).to_be_visible()
         # The next step has the focus and is on screen, either way up.
         await expect(citizen.locator("#ask")).to_be_focused()
@@ -154,12 +151,9 @@ async def test_a_call_from_an_app_webview(
         await citizen.click("#ask")
 
         staff = await staff_ctx.new_page()
-        await sign_in_as(staff, url, "interpreter.ksl")
-        await expect(staff.locator("#offer")).to_be_visible()
-        await staff.click("#accept")
-        for page in (citizen, staff):
-            await expect(page.locator("body")).to_have_attribute("data-state", "call")
-            await connected(page)
+        await sign_in_available(staff, url)
+        await accept_offer(staff)
+        await in_the_call(citizen, staff)
         await answer_consent_later(citizen)
         await wait_for_frames(citizen, at_least=10)
         assert await citizen.locator("#remote-video").evaluate(
@@ -241,7 +235,7 @@ def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 async def test_the_recording_question_sideways_keeps_the_video_usable(
-    site: Site,  # noqa: F811
+    site: Site,
     browser: Browser,
 ) -> None:
     url = site.server.url
@@ -254,17 +248,12 @@ async def test_the_recording_question_sideways_keeps_the_video_usable(
         citizen = await citizen_ctx.new_page()
         cdp = await citizen_ctx.new_cdp_session(citizen)
         await open_citizen(citizen, url, "en")
-        await citizen.select_option("#service", "sign_language")
-        await citizen.click("#start-camera")
-        await expect(citizen.locator("body")).to_have_attribute("data-camera", "on")
-        await citizen.click("#ask")
+        await turn_on_camera(citizen)
+        await ask(citizen)
         staff = await staff_ctx.new_page()
-        await sign_in_as(staff, url, "interpreter.ksl")
-        await expect(staff.locator("#offer")).to_be_visible()
-        await staff.click("#accept")
-        for page in (citizen, staff):
-            await expect(page.locator("body")).to_have_attribute("data-state", "call")
-            await connected(page)
+        await sign_in_available(staff, url)
+        await accept_offer(staff)
+        await in_the_call(citizen, staff)
         question = citizen.get_by_role("dialog", name=message("en", "consent.title"))
         await expect(question).to_be_visible()
         await citizen.wait_for_function(FOCUS_IN_QUESTION)
