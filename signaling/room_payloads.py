@@ -138,7 +138,12 @@ class LeftRoomNotice(Payload):
     """To a party who is no longer in the room while it goes on."""
 
     room_id: str = Field(pattern=ID_PATTERN)
-    reason: Literal["left", "removed", "transferred"]
+    reason: Literal["left", "removed", "transferred", "elsewhere"] = Field(
+        description="left: you left; removed: someone in charge took you out; "
+        "transferred: the session was handed over (wrap-up follows); "
+        "elsewhere: you listen in from another connection of yours now "
+        "(another tab or window), so this one stopped"
+    )
 
 
 class GiveConsent(Payload):

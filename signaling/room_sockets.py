@@ -184,8 +184,9 @@ class StaffRooms(RoomEvents, StaffNamespace):
     ) -> None:
         """The supervisor listens on another connection now (a reload whose old
         connection has not closed yet, or another tab): the old one is told it
-        left, and gets none of the room's events any more (on any process)."""
-        notice = LeftRoomNotice(room_id=room_id, reason="left")
+        listens elsewhere, and gets none of the room's events any more (on any
+        process)."""
+        notice = LeftRoomNotice(room_id=room_id, reason="elsewhere")
         await self.emit("left_room", notice.model_dump(mode="json"), to=connection)
         await self.leave_room(connection, staff_room(staff_id))
         await self._desk().rooms.let_go(Party.SUPERVISOR, staff_id, connection)

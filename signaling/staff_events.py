@@ -180,8 +180,8 @@ STAFF_ROOM_EVENTS: tuple[EventSpec, ...] = (
         RoomRef,
         "Supervisors: listen in on a session without publishing; every "
         "participant's roster shows you. Then send rtc_offer; hang_up leaves. "
-        "From another connection of yours (a reload) it takes your place; the "
-        "old connection gets left_room.",
+        "From another connection of yours (a reload, another tab) it takes "
+        "your place; the old connection gets left_room (elsewhere).",
         WatchAck,
         (*BAD, "not_in_room", "not_allowed", "already_in_room", "room_full"),
     ),
@@ -190,7 +190,9 @@ STAFF_ROOM_EVENTS: tuple[EventSpec, ...] = (
         "left_room",
         OUT,
         LeftRoomNotice,
-        "You are out of a room that goes on (removed, or handed over: wrap-up).",
+        "You are out of a room that goes on: you left, were removed, handed "
+        "it over (wrap-up follows), or listen in from another connection of "
+        "yours now (elsewhere).",
     ),
     EventSpec(
         _S,

@@ -1,9 +1,9 @@
 """A listening supervisor's reload racing its own disconnect, through a real
 server: the new connection of the same supervisor asks to listen before the
 server saw the old one close, and takes the place (the same party, media again
-on the new connection); the old connection is told it left and gets none of the
-room's events any more; its late close changes nothing. Another supervisor gets
-a place of their own, never this one.
+on the new connection); the old connection is told it listens elsewhere now and
+gets none of the room's events any more; its late close changes nothing.
+Another supervisor gets a place of their own, never this one.
 
 Real socket.io clients and real aiortc peers, as in ``test_staff_grace``.
 """
@@ -142,7 +142,7 @@ async def test_a_new_connection_of_the_listening_supervisor_takes_the_place(
     assert again["session"]["room_id"] == room_id
     new.room_id = room_id
     left = await old.io.next("left_room")
-    assert left == {"room_id": room_id, "reason": "left"}
+    assert left == {"room_id": room_id, "reason": "elsewhere"}
 
     pool = await runtime(server).desk._store.snapshot()
     session = pool.room(room_id)

@@ -5,7 +5,8 @@
 // (or a dropped connection) within the reconnect grace period listens again:
 // the server hands the session back with session_started, and watch_session from
 // the new connection takes the place, even when the server has not yet seen the
-// old connection close (that one is sent left_room).
+// old connection close (that one is sent left_room, reason "elsewhere", and says
+// so in its panel).
 
 import { Call } from './call.js';
 import { clearMessage, flash, setMessage, t } from './i18n.js';
@@ -14,6 +15,12 @@ import { ensureStylesheet } from './room_tiles.js';
 
 // The session this tab listens to (sessionStorage: this tab only, gone with it).
 const LISTENING = 'dasan:listening';
+
+// What the panel says when left_room takes this tab out (`left`: we hung up, nothing to say).
+const LEFT_ROOM_SAYS = new Map([
+  ['elsewhere', 'supervisor.listen.elsewhere'], // another tab or window of ours listens now
+  ['removed', 'supervisor.listen.removed'], // someone in charge of the room took us out
+]);
 
 function remembered() {
   try {
@@ -98,11 +105,12 @@ export class ListenIn {
     );
     socket.on(
       STAFF.on.LEFT_ROOM,
-      mine(() => {
+      mine(({ reason }) => {
         // Hung up, removed, or listening from another window (or this tab's
-        // next page) now: this one stops without taking the other's place.
+        // next page) now: this one stops for good (nothing remembered, so a
+        // later session_started here does not take the other's place back).
         remember(null);
-        this.close();
+        this.close(LEFT_ROOM_SAYS.get(reason) ?? null);
       }),
     );
     socket.on(STAFF.on.SESSION_STARTED, (notice) => this.rejoin(notice));

@@ -50,7 +50,7 @@ export const STAFF = Object.freeze({
   }),
   on: Object.freeze({
     ROSTER: 'roster', // RosterNotice
-    LEFT_ROOM: 'left_room', // {room_id, reason: 'left'|'removed'|'transferred'}: you are out, the room goes on
+    LEFT_ROOM: 'left_room', // {room_id, reason: 'left'|'removed'|'transferred'|'elsewhere'}: you are out, the room goes on
     JOIN_REQUEST_ENDED: 'join_request_ended', // {room_id, kind: 'counselor'|'transfer', reason: 'declined_by_all'|'session_ended'|'cancelled'}
     STATUS: 'status', // {status, reason|null, since}
     SERVICE_CLOSING: 'service_closing', // {service, closes_at}: ten minutes before closing
