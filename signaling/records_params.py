@@ -3,14 +3,13 @@ the core's values, each refusal naming its parameter."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from counseling.case_search import CaseSearch
 from counseling.records import Disposition, Taxonomy, UnknownCategory
@@ -22,7 +21,7 @@ from counseling.statistics import (
     StatsQuery,
     StatsRange,
 )
-from signaling.scheduling import Refused, refusal
+from signaling.refusals import Refused, parse_body, refusal
 
 _Body = TypeVar("_Body", bound=BaseModel)
 Query = Mapping[str, str]
@@ -51,20 +50,7 @@ async def parse(
 ) -> _Body:
     """The JSON body as ``model``, or Refused naming the first bad field (with the
     code ``codes`` gives that field, else ``invalid_payload``)."""
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refused(
-            refusal(400, "invalid_payload", "send a JSON object", None)
-        ) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or None
-        code = codes.get(name or "", "invalid_payload")
-        message = f"{name}: {first['msg']}" if name else str(first["msg"])
-        raise Refused(refusal(400, code, message, name)) from None
+    return await parse_body(request, model, codes)
 
 
 def bad(code: str, name: str, message: str) -> Refused:

@@ -1,11 +1,19 @@
-"""Refusals as JSON error responses: the HTTP status of each reservation error, and
-the exception that stops a handler with its response."""
+"""Refusals as JSON error responses: the HTTP status of each reservation error,
+the exception that stops a handler with its response, and JSON bodies parsed
+or refused."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import TypeVar
+
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
 from counseling.reservations import ReservationError
+
+_Body = TypeVar("_Body", bound=BaseModel)
 
 # The HTTP status of each refusal; docs/openapi.yaml lists the same codes.
 STATUS: dict[str, int] = {
@@ -48,3 +56,24 @@ class Refused(Exception):
     def __init__(self, response: web.Response) -> None:
         super().__init__(response.status)
         self.response = response
+
+
+async def parse_body(
+    request: web.Request, model: type[_Body], codes: Mapping[str, str] | None = None
+) -> _Body:
+    """The JSON body as ``model``, or Refused naming the first bad field (with the
+    code ``codes`` gives that field, else ``invalid_payload``)."""
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Refused(
+            refusal(400, "invalid_payload", "send a JSON object", None)
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or None
+        code = (codes or {}).get(name or "", "invalid_payload")
+        message = f"{name}: {first['msg']}" if name else str(first["msg"])
+        raise Refused(refusal(400, code, message, name)) from None

@@ -3,16 +3,15 @@ refuses naming the first bad field."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import TypeVar
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from counseling.reservations import DEFAULT_DURATION
 from counseling.services import Language, Service, Skill
-from signaling.refusals import Refused, refusal
+from signaling.refusals import Refused, parse_body, refusal
 
 JOIN_LINK_SHAPE = r"^[A-Za-z0-9_-]{20,100}$"
 _Body = TypeVar("_Body", bound=BaseModel)
@@ -68,21 +67,10 @@ class ShiftBody(ShiftTimes):
     staff_id: str = Field(min_length=1, max_length=64)
 
 
+# An unknown service or language is refused with its own code.
+UNKNOWN = {"service": "unknown_service", "language": "unknown_language"}
+
+
 async def parse(request: web.Request, model: type[_Body]) -> _Body:
     """The JSON body as ``model``, or Refused naming the first bad field."""
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refused(
-            refusal(400, "invalid_payload", "send a JSON object", None)
-        ) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or None
-        code = {"service": "unknown_service", "language": "unknown_language"}.get(
-            name or "", "invalid_payload"
-        )
-        message = f"{name}: {first['msg']}" if name else str(first["msg"])
-        raise Refused(refusal(400, code, message, name)) from None
+    return await parse_body(request, model, UNKNOWN)
