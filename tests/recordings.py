@@ -11,6 +11,14 @@ from av.container import InputContainer
 from recording.keys import RecordingKey
 from recording.playback import open_recording
 
+# A recording's timeline is the sender's (RTP timestamps from its first packet
+# on); the row's times are the server's clock when the recorder took packets.
+# When the first packet waited longer than the last one did (in the network,
+# or in the tap while the server's loop was busy opening the files), the media
+# plays a little longer than the server saw it: up to this many seconds. CI
+# once saw 6 ms on audio.
+ARRIVAL_JITTER = 0.25
+
 
 @dataclass(frozen=True)
 class Played:
