@@ -17,7 +17,7 @@ from signaling.auth import Passwords
 DEMO_STAFF: tuple[tuple[str, str, StaffRole, frozenset[Skill]], ...] = (
     (
         "interpreter.ksl",
-        "Kim Suhwa (KSL interpreter)",
+        "Kim Suhwa",
         StaffRole.INTERPRETER,
         frozenset(
             {
@@ -28,13 +28,13 @@ DEMO_STAFF: tuple[tuple[str, str, StaffRole, frozenset[Skill]], ...] = (
     ),
     (
         "counselor.en",
-        "Emily Park (English counselor)",
+        "Emily Park",
         StaffRole.INTERPRETER,
         frozenset({Skill(Service.FOREIGN_LANGUAGE, Language.EN)}),
     ),
     (
         "counselor.welfare",
-        "Lee Bokji (welfare counselor)",
+        "Lee Bokji",
         StaffRole.INTERPRETER,
         frozenset(),
     ),

@@ -25,7 +25,7 @@ MEDIA = ["camera", "microphone"]
 # Poll on a timer: a page behind another window gets no animation frames.
 POLL_MS = 100
 KSL_INTERPRETER = "interpreter.ksl"
-INTERPRETER = "Kim Suhwa (KSL interpreter)"
+INTERPRETER = "Kim Suhwa"
 
 CATALOGS = REPO / "web_client" / "static" / "i18n"
 # What a browser reports as its language, per catalog: the page must pick it.

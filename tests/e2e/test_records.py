@@ -318,9 +318,9 @@ async def seed_three_way(database: Path) -> Case:
     return case
 
 
-KIM = "Kim Suhwa (KSL interpreter)"
-LEE = "Lee Bokji (welfare counselor)"
-EMILY = "Emily Park (English counselor)"
+KIM = "Kim Suhwa"
+LEE = "Lee Bokji"
+EMILY = "Emily Park"
 THREE_WAY_EN = [
     "Requested",
     f"Offered to {KIM}",

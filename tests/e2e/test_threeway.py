@@ -242,7 +242,7 @@ async def test_a_department_counselor_joins_through_the_counselor_queue(
         "A department counselor joined the session."
     )
     await expect(staff.locator(".room-tiles .room-tile-label")).to_have_text(
-        "Department counselor: Lee Bokji (welfare counselor)"
+        "Department counselor: Lee Bokji"
     )
 
     await send_chat(counselor, "Welfare office here")

@@ -71,7 +71,7 @@ async def test_supervisors_see_presence_live(dasan_server: TestServer) -> None:
     try:
         seen = await supervisor.next_matching("staff_presence", "status", "away")
         assert seen["reason"] == "not_ready"
-        assert seen["display_name"].startswith("Kim Suhwa")
+        assert seen["display_name"] == "Kim Suhwa"
         await interpreter.call("set_presence", {"status": "away", "reason": "meal"})
         meal = await supervisor.next_matching("staff_presence", "reason", "meal")
         assert meal["staff_id"] == seen["staff_id"]
@@ -370,7 +370,7 @@ async def test_supervisors_see_the_center_live_on_the_dashboard(
         live = await board_where(lambda b: bool(b["sessions"]))
         (session,) = live["sessions"]
         assert session["case_id"] == offer["case_id"]
-        assert session["staff_name"].startswith("Kim Suhwa")
+        assert session["staff_name"] == "Kim Suhwa"
         assert live["queues"] == []
         kim = next(s for s in live["staff"] if s["staff_id"] == session["staff_id"])
         assert kim["status"] == "in_session"

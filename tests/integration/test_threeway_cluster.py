@@ -47,13 +47,13 @@ async def test_counselor_and_guest_on_another_process_join_the_room(
                 "interpreter",
                 await sign_in(first, "interpreter.ksl"),
                 clips["interpreter"],
-                label="Kim Suhwa (KSL interpreter)",
+                label="Kim Suhwa",
             )
             counselor = Someone(
                 "counselor",
                 await sign_in(second, "counselor.welfare"),
                 clips["counselor"],
-                label="Lee Bokji (welfare counselor)",
+                label="Lee Bokji",
             )
             citizen = Someone(
                 "citizen", peers.Party("/citizen"), clips["citizen"], label="Citizen"
