@@ -39,6 +39,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 # Every journey ends within seconds; a run still going after this is a hang,
 # reported with what each unfinished party last saw (well inside pytest's 300 s).
 RUN_DEADLINE = 150.0
+# A server told to stop closes its sockets, rooms and recordings within seconds
+# (tests/integration/test_shutdown.py); one still up after this is a hang.
+STOP_DEADLINE = 15.0
 
 
 def free_port() -> int:
@@ -68,6 +71,7 @@ async def server_process(
         stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
+    stuck = False
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(300):
@@ -87,14 +91,18 @@ async def server_process(
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), 15)
+                async with asyncio.timeout(STOP_DEADLINE):
+                    await process.wait()
             except TimeoutError:
+                stuck = True
                 process.kill()
                 await process.wait()
         log.close()
         # Shown by pytest when the test fails.
         print(f"--- server {port} log ---")
         print((data_dir / f"server-{port}.log").read_text()[-5000:])
+    # Only when the test itself passed: its own failure says more.
+    assert not stuck, f"server on {port} still up {STOP_DEADLINE} s after SIGTERM"
 
 
 async def sign_in(url: str, username: str) -> Party:
