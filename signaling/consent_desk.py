@@ -6,7 +6,8 @@ The desk's hooks (a session started, a party joined or left, the session
 ended) and the parties' answers reach the process that holds the room's media
 (``consent_op`` on the media rooms, over Redis when it is another process);
 there one worker per room applies them in the order they came. A supervisor
-listening in publishes nothing, so is not recorded and not asked.
+listening in publishes nothing, so is not recorded and not asked. What the
+parties are told (the request, the recording state) is in consent_notices.py.
 """
 
 from __future__ import annotations
@@ -24,28 +25,31 @@ from counseling.consent import (
     ConsentEvent,
     ConsentEventKind,
     NotPresent,
-    RecordingState,
     SessionConsent,
 )
 from interpreter_pool.errors import NotInRoom
 from interpreter_pool.events import RoomParty, Session
+from signaling.consent_notices import UNAVAILABLE, ConsentNotices
 from signaling.parties import party_ref
-from signaling.payloads import Payload
 from signaling.ports import Notifier
-from signaling.room_payloads import (
-    ConsentAnswer,
-    ConsentParty,
-    ConsentRequestNotice,
-    RecordingStateName,
-    RecordingStateNotice,
-)
+from signaling.room_payloads import ConsentAnswer
 
 if TYPE_CHECKING:
     from signaling.desk import Desk
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = "recording_unavailable"
+# Importable from here, as before the notices moved to consent_notices.py.
+__all__ = [
+    "RECORDER_EVENTS",
+    "UNAVAILABLE",
+    "ConsentDesk",
+    "ConsentRoute",
+    "RecorderFactory",
+    "RoomConsent",
+    "RoomRecording",
+    "Step",
+]
 
 # The recorder's actions, as the case's timeline names them.
 RECORDER_EVENTS = {
@@ -101,7 +105,7 @@ class RoomConsent:
 Step = tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]
 
 
-class ConsentDesk:
+class ConsentDesk(ConsentNotices):
     """Consent and recording of the rooms this process holds, and the hooks
     that route every process's steps to a room's holder."""
 
@@ -367,56 +371,6 @@ class ConsentDesk:
         if role is Party.GUEST:
             return None, party_detail(role, party_ref(room.room_id, party_id))
         return party_id, party_detail(role)
-
-    # -- telling the parties -------------------------------------------------------
-
-    def state(self, room: RoomConsent) -> RecordingStateName:
-        if self._recorders is None:
-            return "off"
-        if room.consent.state is RecordingState.RECORDING:
-            return "recording"
-        if room.consent.state is RecordingState.PAUSED:
-            return "paused"
-        refused = any(a in ("declined", "withdrawn") for a in room.answers.values())
-        return "stopped" if room.stopped or refused else "waiting"
-
-    async def _ask(self, room: RoomConsent, party_id: str) -> None:
-        if self._recorders is None:
-            return
-        notice = ConsentRequestNotice(room_id=room.room_id, records=["audio", "video"])
-        await self._to(party_id, room.roles[party_id], "consent_request", notice)
-
-    async def _tell(self, room: RoomConsent) -> None:
-        state = self.state(room)
-        for viewer, role in room.roles.items():
-            notice = RecordingStateNotice(
-                room_id=room.room_id,
-                state=state,
-                reason=None if self.available else UNAVAILABLE,
-                parties=[
-                    ConsentParty(
-                        party=party_ref(room.room_id, party_id),
-                        role=room.known[party_id],
-                        consent=answer,
-                        you=party_id == viewer,
-                    )
-                    for party_id, answer in room.answers.items()
-                ],
-            )
-            await self._to(viewer, role, "recording_state", notice)
-
-    async def _to(
-        self, party_id: str, role: Party, event: str, notice: Payload
-    ) -> None:
-        try:
-            if role is Party.CITIZEN:
-                await self._notifier.to_citizen(party_id, event, notice)
-            elif role is Party.GUEST:
-                await self._notifier.to_guest(party_id, event, notice)
-            else:
-                await self._notifier.to_staff(party_id, event, notice)
-        except Exception:
-            log.warning("a %s notice was not sent", event)
 
     async def close(self) -> None:
         """Shutting down: stop every recording (files closed) and the workers."""

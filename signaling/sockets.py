@@ -1,4 +1,5 @@
-"""The socket.io namespaces: validate each event, call the desk, answer with an ack."""
+"""The socket.io namespaces: validate each event, call the desk, answer with an ack.
+Each party's room and the notifier emitting to it are in socket_notifier.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from counseling.errors import CounselingError
 from counseling.hours import ServiceClosed
 from counseling.reservations import JoinTooEarly
-from counseling.services import Service, Skill
+from counseling.services import Skill
 from counseling.staff import StaffRole
 from interpreter_pool.errors import PoolError
 from interpreter_pool.events import StaffStatus
@@ -21,12 +22,7 @@ from interpreter_pool.pool import new_id
 from rtc_server.errors import MediaError
 from signaling.auth import COOKIE_NAME, Authenticator
 from signaling.desk import Desk
-from signaling.event_spec import (
-    CITIZEN_NAMESPACE,
-    GUEST_NAMESPACE,
-    STAFF_NAMESPACE,
-    ErrorCode,
-)
+from signaling.event_spec import CITIZEN_NAMESPACE, STAFF_NAMESPACE, ErrorCode
 from signaling.parties import party_ref
 from signaling.payloads import (
     ChatAck,
@@ -49,11 +45,41 @@ from signaling.payloads import (
     StatusAck,
 )
 from signaling.protocol import spec
+from signaling.socket_notifier import (
+    SUPERVISORS_ROOM,
+    SocketNotifier,
+    citizen_room,
+    guest_room,
+    service_room,
+    staff_room,
+)
 
 log = logging.getLogger(__name__)
 
+# Importable from here, as before the notifier moved to socket_notifier.py.
+__all__ = [
+    "SUPERVISORS_ROOM",
+    "Ack",
+    "CitizenNamespace",
+    "Runtime",
+    "SocketNotifier",
+    "StaffNamespace",
+    "chat_history",
+    "citizen_room",
+    "error_ack",
+    "guarded",
+    "guest_room",
+    "hang_up",
+    "ok",
+    "rtc_offer",
+    "send_chat",
+    "service_room",
+    "session_token",
+    "staff_room",
+    "validation_ack",
+]
+
 Ack = dict[str, Any]
-SUPERVISORS_ROOM = "supervisors"
 Runtime = Callable[[], tuple[Desk, Authenticator]]
 
 
@@ -106,86 +132,6 @@ async def guarded(
     except Exception:
         log.exception("%s %s failed", namespace, event)
         return error_ack(ErrorCode.INTERNAL.value, "something went wrong on our side")
-
-
-class SocketNotifier:
-    """The desk's notifier: each party has its own socket.io room."""
-
-    def __init__(self, sio: socketio.AsyncServer) -> None:
-        self._sio = sio
-
-    async def to_citizen(self, citizen_id: str, event: str, payload: Payload) -> None:
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=citizen_room(citizen_id),
-            namespace=CITIZEN_NAMESPACE,
-        )
-
-    async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=staff_room(staff_id),
-            namespace=STAFF_NAMESPACE,
-        )
-
-    async def to_guest(self, guest_id: str, event: str, payload: Payload) -> None:
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=guest_room(guest_id),
-            namespace=GUEST_NAMESPACE,
-        )
-
-    async def to_service_staff(
-        self, service: Service, event: str, payload: Payload
-    ) -> None:
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=service_room(service),
-            namespace=STAFF_NAMESPACE,
-        )
-
-    async def to_supervisors(self, event: str, payload: Payload) -> None:
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=SUPERVISORS_ROOM,
-            namespace=STAFF_NAMESPACE,
-        )
-
-    def supervisors_here(self) -> bool:
-        """Whether a supervisor is connected to this process."""
-        rooms = self._sio.manager.get_participants(STAFF_NAMESPACE, SUPERVISORS_ROOM)
-        return next(iter(rooms), None) is not None
-
-    async def to_supervisors_here(self, event: str, payload: Payload) -> None:
-        """To the supervisors connected to this process only."""
-        await self._sio.emit(
-            event,
-            payload.model_dump(mode="json"),
-            to=SUPERVISORS_ROOM,
-            namespace=STAFF_NAMESPACE,
-            ignore_queue=True,
-        )
-
-
-def citizen_room(citizen_id: str) -> str:
-    return f"citizen:{citizen_id}"
-
-
-def staff_room(staff_id: str) -> str:
-    return f"staff:{staff_id}"
-
-
-def guest_room(guest_id: str) -> str:
-    return f"guest:{guest_id}"
-
-
-def service_room(service: Service) -> str:
-    return f"service:{service.value}"
 
 
 def session_token(environ: dict[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 
 Every change runs in one serialized transaction: SQLite's ``BEGIN IMMEDIATE`` (one
 writer at a time), PostgreSQL's transaction advisory lock. PostgreSQL's exclusion
-constraints refuse overlapping rows even from writers that skip the lock.
+constraints refuse overlapping rows even from writers that skip the lock. The
+staff side (shifts, calendar feeds, the interpreter list) is in staff_shifts.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, select, text, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,6 @@ from counseling.reservations import (
     HISTORY,
     NO_SHOW_AFTER,
     CitizenDetails,
-    Interpreter,
     InvalidField,
     JoinClaim,
     JoinTokenUnknown,
@@ -29,35 +29,22 @@ from counseling.reservations import (
     Reservation,
     ReservationStatus,
     Roster,
-    Shift,
-    ShiftHoldsReservations,
-    ShiftOverlap,
     SlotRequest,
     SlotTaken,
-    UnknownStaff,
-    check_shift_change,
     free_slots,
     join_token_hash,
     local_day_bounds,
     place,
-    stranded_by,
 )
 from counseling.services import Language, Service, Skill
 from counseling.staff import StaffRole
 from storage.database import Database
-from storage.models import (
-    HOLDING_STATUSES,
-    ReservationRow,
-    ShiftRow,
-    StaffAccountRow,
-    StaffCalendarFeedRow,
-)
+from storage.models import HOLDING_STATUSES, ReservationRow, ShiftRow, StaffAccountRow
+from storage.staff_shifts import StaffShifts, _exclusion, _read_shift
 from storage.types import require_aware
 
 # Any fixed number, distinct from the migration lock's.
 _WRITE_LOCK_KEY = 0x0DA5A_0003
-# PostgreSQL's SQLSTATE for an exclusion constraint violation.
-_EXCLUSION_VIOLATION = "23P01"
 _DAY = timedelta(days=1)
 
 
@@ -97,15 +84,7 @@ def _write(row: ReservationRow, r: Reservation) -> None:
     row.closed_at = r.closed_at
 
 
-def _read_shift(row: ShiftRow) -> Shift:
-    return Shift(row.id, row.staff_id, row.start_at, row.end_at)
-
-
-def _exclusion(exc: IntegrityError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION
-
-
-class SqlReservationBook:
+class SqlReservationBook(StaffShifts):
     """``counseling.ports.ReservationBook`` on the service's SQL database."""
 
     def __init__(self, db: Database) -> None:
@@ -304,79 +283,6 @@ class SqlReservationBook:
             released = [_read(row) for row in rows]
         return sorted(released, key=lambda r: (r.start, r.id))
 
-    async def add_shift(self, shift: Shift, now: datetime) -> Shift:
-        require_aware(now=now)
-        try:
-            async with self._writing() as session:
-                staff = await session.get(StaffAccountRow, shift.staff_id)
-                if staff is None or staff.role != StaffRole.INTERPRETER.value:
-                    raise UnknownStaff(shift.staff_id)
-                roster = await self._roster(session, shift.start, shift.end, False)
-                check_shift_change(roster, shift, now)
-                session.add(
-                    ShiftRow(
-                        id=shift.id,
-                        staff_id=shift.staff_id,
-                        start_at=shift.start,
-                        end_at=shift.end,
-                    )
-                )
-        except IntegrityError as exc:
-            if _exclusion(exc):
-                raise ShiftOverlap(None) from None
-            raise
-        return shift
-
-    async def change_shift(
-        self, shift_id: str, start: datetime, end: datetime, now: datetime
-    ) -> Shift:
-        require_aware(now=now)
-        try:
-            async with self._writing() as session:
-                row = await session.get(ShiftRow, shift_id)
-                if row is None:
-                    raise NotFound("shift", shift_id)
-                old = _read_shift(row)
-                new = Shift(shift_id, old.staff_id, start, end)
-                span_start, span_end = min(old.start, new.start), max(old.end, new.end)
-                roster = await self._roster(session, span_start, span_end, False)
-                check_shift_change(roster, new, now, replacing=old)
-                row.start_at, row.end_at = new.start, new.end
-        except IntegrityError as exc:
-            if _exclusion(exc):
-                raise ShiftOverlap(None) from None
-            raise
-        return new
-
-    async def remove_shift(self, shift_id: str, now: datetime) -> Shift:
-        require_aware(now=now)
-        async with self._writing() as session:
-            row = await session.get(ShiftRow, shift_id)
-            if row is None:
-                raise NotFound("shift", shift_id)
-            old = _read_shift(row)
-            roster = await self._roster(session, old.start, old.end, False)
-            stranded = stranded_by(roster, old, None, now)
-            if stranded:
-                raise ShiftHoldsReservations([r.id for r in stranded])
-            await session.delete(row)
-        return old
-
-    async def shifts(
-        self, start: datetime, end: datetime, staff_id: str | None = None
-    ) -> Sequence[Shift]:
-        require_aware(start=start, end=end)
-        where = [ShiftRow.start_at < end, ShiftRow.end_at > start]
-        if staff_id is not None:
-            where.append(ShiftRow.staff_id == staff_id)
-        query = (
-            select(ShiftRow)
-            .where(and_(*where))
-            .order_by(ShiftRow.start_at, ShiftRow.id)
-        )
-        async with self._sessions.begin() as session:
-            return [_read_shift(row) for row in await session.scalars(query)]
-
     async def free_slots(
         self, skill: Skill, now: datetime, hours: ServiceHours, count: int
     ) -> Sequence[tuple[datetime, datetime]]:
@@ -385,46 +291,3 @@ class SqlReservationBook:
         async with self._sessions.begin() as session:
             roster = await self._roster(session, start, end, tz_day=False)
         return free_slots(skill, roster, now, hours, count=count)
-
-    async def set_feed_token(
-        self, staff_id: str, token_hash: str, now: datetime
-    ) -> None:
-        require_aware(now=now)
-        async with self._sessions.begin() as session:
-            if await session.get(StaffAccountRow, staff_id) is None:
-                raise UnknownStaff(staff_id)
-            await session.execute(
-                delete(StaffCalendarFeedRow).where(
-                    StaffCalendarFeedRow.staff_id == staff_id
-                )
-            )
-            session.add(
-                StaffCalendarFeedRow(
-                    staff_id=staff_id, token_hash=token_hash, created_at=now
-                )
-            )
-
-    async def staff_for_feed(self, token_hash: str) -> str | None:
-        async with self._sessions.begin() as session:
-            row = await session.scalar(
-                select(StaffCalendarFeedRow).where(
-                    StaffCalendarFeedRow.token_hash == token_hash
-                )
-            )
-            return None if row is None else row.staff_id
-
-    async def interpreters(self) -> Sequence[Interpreter]:
-        query = (
-            select(StaffAccountRow)
-            .where(StaffAccountRow.role == StaffRole.INTERPRETER.value)
-            .order_by(StaffAccountRow.display_name, StaffAccountRow.id)
-        )
-        async with self._sessions.begin() as session:
-            return [
-                Interpreter(
-                    row.id,
-                    row.display_name,
-                    parse_skills(row.skills)[0],
-                )
-                for row in await session.scalars(query)
-            ]
