@@ -183,6 +183,17 @@ async def test_a_new_join_link_and_a_cancel_in_two_presses(
     await expect(new_link_input).to_have_value(JOIN_LINK)
     await expect(result).to_contain_text(message("en", "scheduler.link.hint"))
     new_link = await new_link_input.input_value()
+    # The link's words follow the page's language, like everything else on it.
+    await switch_language(page, "ko")
+    await expect(
+        result.get_by_label(message("ko", "scheduler.link.label"))
+    ).to_have_value(new_link)
+    await expect(result).to_contain_text(message("ko", "scheduler.link.hint"))
+    await expect(result.get_by_role("button")).to_have_text(
+        message("ko", "scheduler.link.copy")
+    )
+    await switch_language(page, "en")
+    await expect(new_link_input).to_have_value(new_link)
     assert new_link != first_link
     old_token = first_link.split("#join=", 1)[1]
     new_token = new_link.split("#join=", 1)[1]
@@ -200,6 +211,14 @@ async def test_a_new_join_link_and_a_cancel_in_two_presses(
     reservation_url = f"{url}/api/reservations/{reservation_id}"
     status, stored = await api_json(page, "GET", reservation_url)
     assert (status, stored["status"]) == (200, "booked")
+    # Unanswered, the question goes away after CONFIRM_MS (5 s) and a press asks again.
+    await expect(cancel).to_have_text(
+        message("en", "scheduler.cancel.submit"), timeout=10_000
+    )
+    await cancel.click()
+    await expect(cancel).to_have_text(message("en", "scheduler.cancel.confirm"))
+    status, stored = await api_json(page, "GET", reservation_url)
+    assert (status, stored["status"]) == (200, "booked")
 
     # The second press cancels: said, shown in the week, nothing left to change.
     await cancel.click()
@@ -209,6 +228,7 @@ async def test_a_new_join_link_and_a_cancel_in_two_presses(
         words("en", "scheduler.selected.status", status=cancelled)
     )
     await expect(booked).to_contain_text(cancelled)
+    await expect(booked).to_have_css("text-decoration-line", "line-through")
     for control in ("#move-submit", "#cancel-reservation", "#new-link"):
         await expect(page.locator(control)).to_be_disabled()
     await expect(cancel).to_have_text(message("en", "scheduler.cancel.submit"))
@@ -250,6 +270,10 @@ async def test_a_shift_is_added_changed_and_removed(
         words("en", "scheduler.week.shift", span=DEMO_SHIFT)
     )
     assert await shifts_of_kim(page, url, day) == [("09:00", "18:00")]
+    # The form still adds: another shift is one date away, nothing to undo.
+    await expect(submit).to_have_text(message("en", "scheduler.shift.add"))
+    await expect(remove).to_be_hidden()
+    await expect(shift).to_have_attribute("aria-pressed", "false")
 
     # Choosing it fills the form; the interpreter is fixed, the times change.
     await shift.click()
@@ -284,6 +308,37 @@ async def test_a_shift_is_added_changed_and_removed(
     await expect(submit).to_have_text(message("en", "scheduler.shift.add"))
     await expect(page.locator("#shift-staff")).to_be_enabled()
     assert await shifts_of_kim(page, url, day) == []
+
+
+async def test_two_shifts_added_one_after_the_other_are_both_kept(
+    browser: Browser, open_page: OpenPage, site: Site, demo_password: str
+) -> None:
+    url = site.server.url
+    page = await open_page(browser, "scheduler", viewport=TALL_DESKTOP, permissions=[])
+    await open_scheduler(page, url, demo_password)
+    day = today() + timedelta(days=40)  # a day no other test uses
+    result = page.locator("#shift-result")
+    await page.select_option("#shift-staff", label=INTERPRETER)
+    await page.fill("#shift-date", day.isoformat())
+    for start, end in (("08:00", "12:00"), ("13:00", "17:00")):
+        await page.fill("#shift-start", start)
+        await page.fill("#shift-end", end)
+        await page.click("#shift-submit")
+        await expect(result).to_have_text(message("en", "scheduler.shift.saved"))
+        await expect(kim_on(page, day).locator("button.item-shift")).to_contain_text(
+            [words("en", "scheduler.week.shift", span=span(start, end))]
+        )
+    shifts = kim_on(page, day).locator("button.item-shift")
+    await expect(shifts).to_have_text(
+        [
+            words("en", "scheduler.week.shift", span=span("08:00", "12:00")),
+            words("en", "scheduler.week.shift", span=span("13:00", "17:00")),
+        ]
+    )
+    assert await shifts_of_kim(page, url, day) == [
+        ("08:00", "12:00"),
+        ("13:00", "17:00"),
+    ]
 
 
 async def test_the_shift_form_refuses_in_words_in_either_language(

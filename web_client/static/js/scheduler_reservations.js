@@ -22,7 +22,7 @@ function joinLinkBlock(join, result) {
   const url = new URL(join.path, window.location.origin).href;
   const label = document.createElement('label');
   label.htmlFor = `${result.id}-link`;
-  label.textContent = t('scheduler.link.label');
+  setMessage(label, 'scheduler.link.label');
   const input = document.createElement('input');
   input.id = `${result.id}-link`;
   input.readOnly = true;
@@ -30,19 +30,19 @@ function joinLinkBlock(join, result) {
   const copy = document.createElement('button');
   copy.type = 'button';
   copy.className = 'secondary';
-  copy.textContent = t('scheduler.link.copy');
+  setMessage(copy, 'scheduler.link.copy');
   copy.addEventListener('click', async () => {
     input.select();
     try {
       await navigator.clipboard.writeText(url);
-      copy.textContent = t('scheduler.link.copied');
+      setMessage(copy, 'scheduler.link.copied');
     } catch {
-      copy.textContent = t('scheduler.link.copy_by_hand');
+      setMessage(copy, 'scheduler.link.copy_by_hand');
     }
   });
   const hint = document.createElement('p');
   hint.className = 'hint';
-  hint.textContent = t('scheduler.link.hint');
+  setMessage(hint, 'scheduler.link.hint');
   return [label, input, copy, hint];
 }
 
@@ -86,7 +86,7 @@ export class SchedulerReservations {
     }
     const r = result.data;
     const done = document.createElement('p');
-    done.textContent = t('scheduler.book.done', {
+    setMessage(done, 'scheduler.book.done', {
       when: `${dayLabel(localParts(r.start).date)} ${span(r.start, r.end)}`,
       name: page.week.interpreterName(r.staff_id),
     });
@@ -144,10 +144,9 @@ export class SchedulerReservations {
   select(id) {
     const { ui, state, page } = this;
     state.selectedId = id;
-    state.cancelArmed = 0;
+    this.disarmCancel();
     clearRefusal(ui.selectedError, MOVE_FIELDS(ui));
     ui.selectedResult.replaceChildren();
-    ui.cancel.textContent = t('scheduler.cancel.submit');
     page.week.render();
     ui.selected.scrollIntoView({ block: 'nearest' });
   }
@@ -176,13 +175,14 @@ export class SchedulerReservations {
   async cancelReservation() {
     const { ui, state, page } = this;
     const r = this.selectedReservation();
-    if (Date.now() - state.cancelArmed > CONFIRM_MS) {
+    if (!state.cancelArmed) {
+      // The first press asks for a second within CONFIRM_MS; then the button is as before.
       state.cancelArmed = Date.now();
-      ui.cancel.textContent = t('scheduler.cancel.confirm');
+      setMessage(ui.cancel, 'scheduler.cancel.confirm');
+      this.cancelTimer = setTimeout(() => this.disarmCancel(), CONFIRM_MS);
       return;
     }
-    state.cancelArmed = 0;
-    ui.cancel.textContent = t('scheduler.cancel.submit');
+    this.disarmCancel();
     const result = await page.api('POST', `/api/reservations/${r.id}/cancel`);
     if (!result.ok) {
       showRefusal(ui.selectedError, result.error, MOVE_FIELDS(ui));
@@ -190,6 +190,12 @@ export class SchedulerReservations {
     }
     setMessage(ui.selectedResult, 'scheduler.cancel.done');
     await page.week.loadWeek(state.weekStart);
+  }
+
+  disarmCancel() {
+    clearTimeout(this.cancelTimer);
+    this.state.cancelArmed = 0;
+    setMessage(this.ui.cancel, 'scheduler.cancel.submit');
   }
 
   async newLink() {

@@ -59,8 +59,8 @@ export class SchedulerShifts {
       showRefusal(ui.shiftError, result.error, fields);
       return;
     }
+    // An added shift leaves the form adding: the next day's shift is one date away.
     setMessage(ui.shiftResult, 'scheduler.shift.saved');
-    state.shiftId = result.data.id;
     await page.week.loadWeek(mondayOf(ui.shiftDate.value));
   }
 

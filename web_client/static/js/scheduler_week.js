@@ -127,7 +127,9 @@ export class SchedulerWeek {
               day: dayLabel(day),
               what: text,
             });
-            items.push([r.start, this.itemButton('reservation', r.id, text, label)]);
+            const button = this.itemButton('reservation', r.id, text, label);
+            button.dataset.status = r.status; // cancelled and no-show are struck through
+            items.push([r.start, button]);
           }
         }
         items.sort((a, b) => a[0].localeCompare(b[0]));
