@@ -68,6 +68,9 @@ async def test_the_alert_limit_is_kept_only_when_it_is_whole_seconds(
     await set_limit(page, str(LIMIT_MAX_S))
     await expect(problem).to_be_empty()
     await expect(limit).to_have_value(str(LIMIT_MAX_S))
+    await expect(hint).to_have_text(
+        limit_now("en", "60:00")
+    )  # minutes:seconds, as said
     await set_limit(page, "90")
     await expect(hint).to_have_text(limit_now("en", "1:30"))
 

@@ -1,13 +1,17 @@
 // The supervisor dashboard's alert limit: the wait that raises the long-wait alert, remembered in this browser.
 
 import { clearMessage, setMessage } from './i18n.js';
-import { formatSeconds } from './records_common.js';
 
 /** Where the alert limit is remembered in this browser (seconds). */
 const LIMIT_STORAGE = 'dasan-supervisor-alert-seconds';
 export const DEFAULT_LIMIT_S = 120;
 const LIMIT_MIN_S = 1;
 const LIMIT_MAX_S = 3600;
+
+/** The limit as its hint says it, minutes:seconds, even past an hour ("60:00"). */
+function minutesSeconds(total) {
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
 
 function validLimit(value) {
   return Number.isInteger(value) && value >= LIMIT_MIN_S && value <= LIMIT_MAX_S;
@@ -34,7 +38,7 @@ export class SupervisorLimit {
   showLimit() {
     const { ui, state } = this;
     ui.limit.value = String(state.limitS);
-    setMessage(ui.limitHint, 'supervisor.limit.now', { limit: formatSeconds(state.limitS) });
+    setMessage(ui.limitHint, 'supervisor.limit.now', { limit: minutesSeconds(state.limitS) });
   }
 
   setLimit(event) {
