@@ -5,13 +5,14 @@ the API."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.checks import switch_language
 from tests.e2e.conftest import OpenPage, Site
@@ -151,6 +152,43 @@ async def test_a_scheduler_moves_between_weeks(
     await page.get_by_role("button", name=message("en", "scheduler.week.this")).click()
     await expect(label).to_have_text(week_label(this_monday))
     await expect(marked_today).to_have_text(day_label(today()))
+
+
+async def test_a_late_answer_for_an_earlier_week_is_not_drawn(
+    browser: Browser, open_page: OpenPage, site: Site, demo_password: str
+) -> None:
+    url = site.server.url
+    page = await open_page(browser, "scheduler", viewport=TALL_DESKTOP, permissions=[])
+    await open_scheduler(page, url, demo_password)
+    next_monday = monday_of(today()) + timedelta(days=7)
+    label = page.locator("#week-label")
+    shifts = kim(page).locator("button.item-shift")
+    shift = words("en", "scheduler.week.shift", span=DEMO_SHIFT)
+    forward = page.get_by_role("button", name=message("en", "scheduler.week.next"))
+    back = page.get_by_role("button", name=message("en", "scheduler.week.previous"))
+    released = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await released.wait()
+        await route.continue_()
+
+    # The week after next is slow to come (a slow network) ...
+    late_week = rf"/api/schedule\?start={(next_monday + timedelta(days=7))}&"
+    await page.route(re.compile(late_week), hold)
+    await forward.click()
+    await expect(shifts).to_have_text([shift] * 7)
+    await forward.click()
+    # ... and the scheduler steps back to next week before it comes.
+    await back.click()
+    await expect(label).to_have_text(week_label(next_monday))
+    await expect(shifts).to_have_text([shift] * 7)
+    async with page.expect_response(re.compile(late_week)) as late:
+        released.set()
+    await (await late.value).finished()
+    # The page has read the late answer once a task of its own has run.
+    await page.evaluate("() => new Promise((done) => setTimeout(done))")
+    await expect(label).to_have_text(week_label(next_monday))
+    await expect(shifts).to_have_text([shift] * 7)
 
 
 async def test_a_new_join_link_and_a_cancel_in_two_presses(

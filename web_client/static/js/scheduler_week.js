@@ -29,6 +29,9 @@ export class SchedulerWeek {
     state.weekStart = monday;
     setMessage(ui.status, 'scheduler.status.loading');
     const result = await page.api('GET', `/api/schedule?start=${monday}&days=7`);
+    if (state.weekStart !== monday) {
+      return; // a later click asked for another week: its answer draws the page
+    }
     if (!result.ok) {
       if (result.status !== 401) {
         errors.show('scheduler.status.load_failed', {}, result.error.code);
