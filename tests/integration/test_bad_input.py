@@ -15,23 +15,9 @@ from interpreter_pool.pool import new_id
 from signaling.auth import Passwords
 from storage.sql import SqlStaffDirectory
 from tests.integration.conftest import DEMO_PASSWORD, base_url, login, runtime
-from tests.integration.peers import Party
+from tests.integration.ready_parties import citizen, staff
 
 ROOM = "0" * 32
-
-
-async def citizen(server: TestServer) -> Party:
-    party = Party("/citizen")
-    await party.connect(base_url(server))
-    return party
-
-
-async def staff(server: TestServer, username: str) -> Party:
-    _, token = await login(server, username)
-    party = Party("/staff")
-    await party.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
-    await party.next("status")
-    return party
 
 
 async def stored_cases(server: TestServer) -> list[Any]:

@@ -16,8 +16,8 @@ from signaling.payloads import ServiceClosingNotice
 from storage.database import database_url_for_data_dir, open_database
 from storage.pool_store import RedisPoolStore
 from storage.sql import SqlCaseRepository, SqlChatLog
-from tests.integration.test_pool_store import REDIS_URL
-from tests.integration.test_reservations_live import Clock, _NoMedia
+from tests.integration.desk_parts import Clock, _NoMedia
+from tests.integration.local_redis import REDIS_URL
 
 SEOUL = ZoneInfo("Asia/Seoul")
 HOURS = ServiceHours(SEOUL, DEFAULT_WEEKLY, no_holidays)

@@ -20,7 +20,7 @@ from recording.composite import CompositeStopped, Layout, Track, compose, tiles
 from recording.playback import open_recording
 from recording.recorder import RecordedFile
 from tests.integration.conftest import AppServer
-from tests.integration.test_recordings_http import KEY, close, serve, session
+from tests.integration.served_recordings import KEY, close, serve, session
 
 __all__ = ["session"]  # the recorded call, shared with the HTTP tests
 DEADLINE_S = 120.0

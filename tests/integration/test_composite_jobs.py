@@ -26,8 +26,8 @@ from storage.models import CaseErasureRow
 from storage.recordings import SqlRecordings
 from storage.sql import SqlCaseRepository
 from tests.around_the_clock import open_around_the_clock
-from tests.integration.test_recordings_http import KEY, place
-from tests.integration.test_scale_out import server, server_process
+from tests.integration.processes import server, server_process
+from tests.integration.served_recordings import KEY, place
 from tests.pg import fresh_database_url
 from tests.recorded_session import record_session, store_session
 

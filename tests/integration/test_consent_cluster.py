@@ -23,7 +23,8 @@ from storage.database import open_database
 from storage.recordings import RecordingStatus, SqlRecordings
 from storage.sql import SqlCaseRepository
 from tests.integration import peers
-from tests.integration.test_recording_kill import (
+from tests.integration.processes import server
+from tests.integration.recorded_calls import (
     TRACKS,
     answer,
     close_all,
@@ -34,8 +35,7 @@ from tests.integration.test_recording_kill import (
     told,
     tracks,
 )
-from tests.integration.test_scale_out import server
-from tests.integration.test_threeway import Someone
+from tests.integration.rooms import Someone
 from tests.pg import fresh_database_url
 from tests.recordings import play
 

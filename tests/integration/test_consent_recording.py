@@ -28,7 +28,7 @@ from recording.keys import load_or_create_demo_key
 from storage.recordings import Recording, RecordingStatus, SqlRecordings
 from tests.integration import peers
 from tests.integration.conftest import base_url, runtime
-from tests.integration.test_threeway import (
+from tests.integration.rooms import (
     Someone,
     accept_next,
     add_second_interpreter,

@@ -9,7 +9,6 @@ Real socket.io clients and real aiortc peers, as in ``test_threeway``.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from aiohttp.test_utils import TestServer
 
@@ -17,21 +16,17 @@ from benchmarks.media_relay import EncodedClip
 from counseling.cases import EventKind
 from tests.integration import peers
 from tests.integration.conftest import base_url, runtime
-from tests.integration.test_threeway import (
+from tests.integration.rooms import (
     BOTH,
     Someone,
     clips,  # noqa: F401  (the module's fixture)
+    entry,
     everyone,  # noqa: F401
     guest_with_invite,
     receiving,
     start_session,
     until,
 )
-
-
-def entry(viewer: Someone, label: str) -> dict[str, Any] | None:
-    """``viewer``'s latest roster entry for the party labelled ``label``."""
-    return next((p for p in viewer.roster()["parties"] if p["label"] == label), None)
 
 
 async def reload_guest(

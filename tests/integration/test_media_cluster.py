@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.around_the_clock import open_around_the_clock
 from tests.integration.peers import MediaPeer, Party
-from tests.integration.test_scale_out import PASSWORD, server, sign_in
+from tests.integration.processes import PASSWORD, server, sign_in
 from tests.pg import fresh_database_url
 
 RED = (0, 0, 220)

@@ -14,27 +14,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.integration.conftest import base_url, login, start_server
+from tests.integration.conftest import base_url, start_server
 from tests.integration.peers import MediaPeer, Party
+from tests.integration.pool_parties import citizen, staff
 from tests.pg import fresh_database_url
 
 AppServer = Callable[[web.Application], Awaitable[TestServer]]
 RED = (0, 0, 220)
 GREEN = (0, 200, 0)
 BLUE = (220, 0, 0)
-
-
-async def staff(server: TestServer, username: str) -> tuple[Party, str]:
-    _, token = await login(server, username)
-    party = Party("/staff")
-    await party.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
-    return party, token
-
-
-async def citizen(server: TestServer) -> Party:
-    party = Party("/citizen")
-    await party.connect(base_url(server))
-    return party
 
 
 async def test_waiting_citizens_see_their_place_and_wait_move(

@@ -16,8 +16,8 @@ from interpreter_pool.pool import PoolRules
 from interpreter_pool.state import dump, load
 from signaling.ports import PoolStore
 from storage.pool_store import MemoryPoolStore, RedisPoolStore
+from tests.integration.local_redis import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from storage.database import open_database
 from storage.sql import SqlCaseRepository
 from tests.around_the_clock import open_around_the_clock
 from tests.integration.peers import Party
-from tests.integration.test_scale_out import (
+from tests.integration.processes import (
     DASAN,
     PASSWORD,
     server,

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import icalendar
@@ -20,7 +19,6 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from counseling.hours import DEFAULT_WEEKLY, ServiceHours, no_holidays
 from counseling.reservations import (
     CitizenDetails,
     JoinTokenExpired,
@@ -48,11 +46,10 @@ from storage.reservations import SqlReservationBook
 from storage.sql import SqlStaffDirectory
 from tests.around_the_clock import open_around_the_clock
 from tests.integration.conftest import base_url, login, runtime
-from tests.integration.test_scale_out import DASAN, server
+from tests.integration.desk_parts import HOURS, SEOUL
+from tests.integration.processes import DASAN, server
 from tests.pg import fresh_database_url, fresh_schema_url
 
-SEOUL = ZoneInfo("Asia/Seoul")
-HOURS = ServiceHours(SEOUL, DEFAULT_WEEKLY, no_holidays)
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
 ENGLISH = Skill(Service.FOREIGN_LANGUAGE, Language.EN)
 VIETNAMESE = Skill(Service.FOREIGN_LANGUAGE, Language.VI)

@@ -3,7 +3,7 @@ ahead of the line, and a slot nobody joins becomes a no-show case."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,9 @@ from tests.integration.conftest import (
     login,
     runtime,
 )
+from tests.integration.desk_parts import HOURS, Clock, _NoMedia
 from tests.integration.peers import Party as Client
-from tests.integration.test_bad_input import citizen, staff
-from tests.integration.test_reservations import HOURS
+from tests.integration.ready_parties import citizen, staff
 
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
 HOURS_3 = timedelta(hours=3)
@@ -166,14 +166,6 @@ async def test_join_links_that_do_not_work_now_are_refused_and_change_nothing(
         await person.sio.disconnect()
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def test_a_slot_nobody_joins_becomes_one_no_show_case(tmp_path: Path) -> None:
     db = await open_database(database_url_for_data_dir(tmp_path))
     try:
@@ -232,47 +224,6 @@ async def test_a_slot_nobody_joins_becomes_one_no_show_case(tmp_path: Path) -> N
         ]
     finally:
         await db.close()
-
-
-class _NoMedia:
-    node = ""
-
-    def open_room(self, room_id: str, parties: tuple[str, str]) -> None:
-        raise AssertionError("no session in this test")
-
-    async def connect(
-        self, room_id: str, party_id: str, offer_sdp: str, owner: str = ""
-    ) -> str:
-        raise AssertionError("no session in this test")
-
-    async def close_room(self, room_id: str, owner: str = "") -> None:
-        raise AssertionError("no session in this test")
-
-    def watch_quality(
-        self,
-        room_id: str,
-        party_id: str,
-        on_advice: Callable[[list[str]], Awaitable[None]],
-    ) -> None:
-        raise AssertionError("no session in this test")
-
-    async def add_party(
-        self, room_id: str, party_id: str, publishes: bool, owner: str = ""
-    ) -> None:
-        raise AssertionError("no session in this test")
-
-    async def remove_party(self, room_id: str, party_id: str, owner: str = "") -> None:
-        raise AssertionError("no session in this test")
-
-    async def replace_party(
-        self, room_id: str, old: str, new: str, owner: str = ""
-    ) -> None:
-        raise AssertionError("no session in this test")
-
-    async def roster(
-        self, room_id: str, owner: str = ""
-    ) -> dict[str, dict[str, dict[str, str]]]:
-        raise AssertionError("no session in this test")
 
 
 class _Quiet:

@@ -23,7 +23,7 @@ from storage.database import database_url_for_data_dir, open_database
 from storage.models import CaseErasureRow, ReservationRow
 from storage.sql import SqlCaseRepository, SqlChatLog
 from tests.integration.conftest import AppServer, runtime, start_server
-from tests.integration.test_records import (
+from tests.integration.record_stores import (
     KSL,
     NOW,
     Stores,

@@ -15,29 +15,20 @@ from aiohttp.test_utils import TestServer
 
 from benchmarks.media_relay import EncodedClip
 from counseling.cases import EventKind
-from tests.integration import peers
-from tests.integration.conftest import base_url, login, runtime
-from tests.integration.test_guest_resume import entry
-from tests.integration.test_threeway import (
+from tests.integration.conftest import login, runtime
+from tests.integration.rooms import (
     BOTH,
     Someone,
     accept_next,
     available,
     clips,  # noqa: F401  (the module's fixture)
+    console,
+    entry,
     everyone,  # noqa: F401
     receiving,
     start_session,
     until,
 )
-
-
-async def console(
-    server: TestServer, token: str, name: str, clip: dict[str, EncodedClip]
-) -> Someone:
-    """A staff console page signed in with ``token`` (the session cookie)."""
-    io = peers.Party("/staff")
-    await io.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
-    return Someone(name, io, clip)
 
 
 async def drop(someone: Someone, watcher: Someone) -> None:

@@ -31,14 +31,14 @@ from tests.integration.conftest import (
     runtime,
     start_server,
 )
-from tests.integration.test_guest_resume import entry
-from tests.integration.test_pool_store import REDIS_URL
-from tests.integration.test_staff_grace import console
-from tests.integration.test_threeway import (
+from tests.integration.local_redis import REDIS_URL
+from tests.integration.rooms import (
     BOTH,
     DEADLINE,
     Someone,
     clips,  # noqa: F401  (the module's fixture)
+    console,
+    entry,
     everyone,  # noqa: F401
     receiving,
     start_session,

@@ -14,7 +14,7 @@ import pytest
 from counseling.records import DEFAULT_TAXONOMY
 from storage.taxonomy_file import TaxonomyFile, load_taxonomy
 from tests.integration.conftest import AppServer, base_url, login, start_server
-from tests.integration.test_records_http import Staff, answered, refused
+from tests.integration.records_api import Staff, answered, refused
 
 PARKING = '[[category]]\ncode = "parking"\nko = "주차"\nen = "Parking"\n'
 

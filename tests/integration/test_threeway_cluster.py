@@ -13,8 +13,8 @@ import pytest
 from benchmarks.media_relay import EncodedClip, encode_audio, encode_video
 from tests.around_the_clock import open_around_the_clock
 from tests.integration import peers
-from tests.integration.test_scale_out import PASSWORD, server, sign_in
-from tests.integration.test_threeway import BOTH, Someone, receiving, until
+from tests.integration.processes import PASSWORD, server, sign_in
+from tests.integration.rooms import BOTH, Someone, receiving, until
 from tests.pg import fresh_database_url
 
 

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestServer
 
 from counseling.services import Language, Service, Skill
 from tests.integration.conftest import AppServer, base_url, runtime, start_server
+from tests.integration.local_redis import REDIS_URL
 from tests.integration.peers import Party
-from tests.integration.test_pool_live import citizen, staff
-from tests.integration.test_pool_store import REDIS_URL
+from tests.integration.pool_parties import citizen, staff
 
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
 # The answer is shared for 5 s: long enough to see it change.

@@ -19,7 +19,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from tests.around_the_clock import open_around_the_clock
-from tests.integration.test_scale_out import free_port, server_process
+from tests.integration.processes import free_port, server_process
 
 REDIS_SERVER = shutil.which("redis-server")
 DEADLINE = 30.0

@@ -1,0 +1,22 @@
+"""A signed-in staff member with their session token (to reconnect as them), and
+a citizen, on socket.io to an in-process server."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestServer
+
+from tests.integration.conftest import base_url, login
+from tests.integration.peers import Party
+
+
+async def staff(server: TestServer, username: str) -> tuple[Party, str]:
+    _, token = await login(server, username)
+    party = Party("/staff")
+    await party.connect(base_url(server), {"Cookie": f"dasan_session={token}"})
+    return party, token
+
+
+async def citizen(server: TestServer) -> Party:
+    party = Party("/citizen")
+    await party.connect(base_url(server))
+    return party
