@@ -1,7 +1,7 @@
 """The case records page beyond one case: a supervisor's interpreter filter, more
 results, no result, a case link through a reload, a language switch and going
-back, and links to a case that is not there or not the reader's; each checked
-against the seeded cases."""
+back, links to a case that is not there or not the reader's, and late answers for
+a search or a case left; each checked against the seeded cases."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from storage.database import database_url_for_data_dir, open_database
 from storage.sql import SqlStaffDirectory
 from tests.e2e.checks import switch_language
 from tests.e2e.conftest import OpenPage, Site
+from tests.e2e.held import Held
 from tests.e2e.journeys import INTERPRETER, TALL_DESKTOP, message, sign_in_at
 from tests.records_month import SEOUL, SeededCase, generate_month, insert_month
 
@@ -196,3 +197,116 @@ async def test_a_link_to_a_missing_case_or_another_interpreters_case(
     await expect(body).to_have_attribute("data-state", "case")
     await expect(page.locator("#case-facts")).to_contain_text(mine.id)
     await expect(error).to_have_text("")
+
+
+def sign_language_cases(seeded: Seeded) -> int:
+    """How many seeded cases a sign-language search finds (all on one page)."""
+    found = sum(c.service == "sign_language" for c in seeded.cases)
+    assert 0 < found < PAGE_SIZE
+    return found
+
+
+async def test_a_late_answer_for_an_earlier_search_is_not_drawn(
+    seeded: Seeded, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await open_cases(page, seeded)
+    count = page.locator("#results-count")
+    want = sign_language_cases(seeded)
+    shown = message("en", "staff.cases.count").format(count=want)
+    # The chat cases are slow to come (a slow network) ...
+    slow = Held(page)
+    await page.route(re.compile(r"/api/cases/search\?.*service=chat"), slow.hold)
+    await page.select_option("#search-service", "chat")
+    await page.click("#search")
+    # ... and the supervisor searches for sign-language ones before they come.
+    await page.select_option("#search-service", "sign_language")
+    await page.click("#search")
+    await expect(count).to_have_text(shown)
+    await slow.release(1)
+    await expect(page.locator("#search-service")).to_have_value("sign_language")
+    await expect(count).to_have_text(shown)
+    await expect(page.locator(ROWS)).to_have_count(want)
+    await expect(page.locator(f"{ROWS} td:nth-child(2)")).to_have_text(
+        [f"{message('en', 'service.sign_language')} · {message('en', 'language.ksl')}"]
+        * want
+    )
+
+
+async def test_a_late_next_page_is_not_added_to_a_new_search(
+    seeded: Seeded, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await open_cases(page, seeded)
+    count = page.locator("#results-count")
+    more = page.locator("#more")
+    await expect(page.locator(ROWS)).to_have_count(PAGE_SIZE)
+    want = sign_language_cases(seeded)
+    shown = message("en", "staff.cases.count").format(count=want)
+    # The next page of the newest cases is slow to come ...
+    slow = Held(page)
+    await page.route(re.compile(r"/api/cases/search\?.*cursor="), slow.hold)
+    await more.click()
+    # ... and the supervisor searches for sign-language cases before it comes.
+    await page.select_option("#search-service", "sign_language")
+    await page.click("#search")
+    await expect(count).to_have_text(shown)
+    await slow.release(1)
+    await expect(count).to_have_text(shown)
+    await expect(page.locator(ROWS)).to_have_count(want)
+    await expect(more).to_be_hidden()
+
+
+async def test_a_case_left_before_it_loads_is_not_drawn(
+    seeded: Seeded, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await open_cases(page, seeded)
+    body = page.locator("body")
+    (case_id, *_) = await shown_ids(page)
+    # The case is slow to come (a slow network) ...
+    slow = Held(page)
+    await page.route(re.compile(rf"/api/cases/{case_id}$"), slow.hold)
+    await page.locator(f'button[data-case-id="{case_id}"]').click()
+    await expect(page).to_have_url(re.compile(rf"/cases#case={case_id}$"))
+    # ... and the browser's back button leaves it before it comes.
+    await page.go_back()
+    await expect(page).to_have_url(re.compile(r"/cases$"))
+    # The page has read the hash change once a task of its own has run.
+    await page.evaluate("() => new Promise((done) => setTimeout(done))")
+    await slow.release(1)
+    await expect(body).to_have_attribute("data-state", "search")
+    await expect(page).to_have_url(re.compile(r"/cases$"))
+    await expect(page.locator(ROWS)).to_have_count(PAGE_SIZE)
+
+    # Asked again, the case opens, and the page's own Back button leaves it.
+    await page.unroute(re.compile(rf"/api/cases/{case_id}$"))
+    await page.locator(f'button[data-case-id="{case_id}"]').click()
+    await expect(body).to_have_attribute("data-state", "case")
+    await expect(page.locator("#case-facts")).to_contain_text(case_id)
+    await page.locator("#back").click()
+    await expect(body).to_have_attribute("data-state", "search")
+    await expect(page).to_have_url(re.compile(r"/cases#?$"))
+
+
+async def test_a_late_answer_for_an_earlier_case_is_not_drawn(
+    seeded: Seeded, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "supervisor", viewport=TALL_DESKTOP, permissions=[])
+    await open_cases(page, seeded)
+    facts = page.locator("#case-facts")
+    (first, second, *_) = await shown_ids(page)
+    # The first case is slow to come (a slow network) ...
+    slow = Held(page)
+    await page.route(re.compile(rf"/api/cases/{first}$"), slow.hold)
+    await page.locator(f'button[data-case-id="{first}"]').click()
+    await expect(page).to_have_url(re.compile(rf"/cases#case={first}$"))
+    # ... and the supervisor opens the second before it comes.
+    await page.locator(f'button[data-case-id="{second}"]').click()
+    await expect(page).to_have_url(re.compile(rf"/cases#case={second}$"))
+    await expect(page.locator("body")).to_have_attribute("data-state", "case")
+    await expect(facts).to_contain_text(second)
+    await slow.release(1)
+    await expect(page).to_have_url(re.compile(rf"/cases#case={second}$"))
+    await expect(facts).to_contain_text(second)
+    await expect(facts).not_to_contain_text(first)

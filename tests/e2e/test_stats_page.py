@@ -1,6 +1,7 @@
 """The statistics page beyond one week's figures: who may see it, signing out and
 reloading, a filter's own figures in either language, a range with no case, a too
-long range and a failed request; each checked against the seeded cases."""
+long range, a failed request and a late answer; each checked against the seeded
+cases."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from storage.database import database_url_for_data_dir, open_database
 from storage.sql import SqlStaffDirectory
 from tests.e2e.checks import switch_language
 from tests.e2e.conftest import DEMO_PASSWORD, OpenPage, Site
+from tests.e2e.held import Held
 from tests.e2e.journeys import TALL_DESKTOP, message, sign_in_at
 from tests.records_month import (
     SEOUL,
@@ -197,3 +199,33 @@ async def test_a_failed_request_is_said_and_the_next_try_works(
         f"{requests(week, channel='chat'):,}"
     )
     await expect(error).to_have_text("")
+
+
+async def test_a_late_answer_for_earlier_filters_is_not_drawn(
+    week: Week, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "staff", viewport=TALL_DESKTOP, permissions=[])
+    await open_stats(page, week)
+    await expect(total_requests(page)).to_have_text(f"{requests(week):,}")
+    want = requests(week, service="sign_language")
+    assert want != requests(week, service="chat")
+    # The chat figures are slow to come (a slow network) ...
+    slow = Held(page)
+    await page.route(re.compile(r"/api/statistics\?.*service=chat"), slow.hold)
+    await page.select_option("#stats-service", "chat")
+    await page.click("#show")
+    # ... and the supervisor asks for the sign-language ones before they come.
+    await page.select_option("#stats-service", "sign_language")
+    await page.click("#show")
+    await expect(total_requests(page)).to_have_text(f"{want:,}")
+    await slow.release(2)  # the figures and their breakdown
+    # The table, the breakdown and the CSV are still those of the filter shown.
+    await expect(page.locator("#stats-service")).to_have_value("sign_language")
+    await expect(total_requests(page)).to_have_text(f"{want:,}")
+    await expect(page.locator("#breakdown-body th")).to_have_text(
+        [f"{message('en', 'service.sign_language')} · {message('en', 'language.ksl')}"]
+    )
+    await expect(page.locator("#csv")).to_have_attribute(
+        "href", re.compile(r"[?&]service=sign_language(&|$)")
+    )
+    await expect(page.locator("#status")).to_have_text("")

@@ -32,10 +32,12 @@ export class CaseDetail {
     this.ui = page.ui;
     this.state = page.state;
     this.errors = page.errors;
+    this.asked = 0; // the cases opened and closed: only the last one's answers are drawn
   }
 
   closeCase() {
     const { ui, state, page } = this;
+    this.asked += 1; // a case still loading is no longer wanted
     const shown = state.opened && state.opened.detail.id;
     state.opened = null;
     page.recordings.stop();
@@ -53,10 +55,14 @@ export class CaseDetail {
   async openCase(caseId) {
     const { ui, state, errors, page } = this;
     errors.clear();
+    const asked = ++this.asked;
     const [detail, record] = await Promise.all([
       api('GET', `/api/cases/${caseId}`),
       api('GET', `/api/cases/${caseId}/record`),
     ]);
+    if (asked !== this.asked) {
+      return; // the page went back to the list or to another case meanwhile
+    }
     if (!detail.ok || !record.ok) {
       const failed = detail.ok ? record : detail;
       if (!page.signIn.handle(failed)) {
@@ -73,7 +79,7 @@ export class CaseDetail {
     const supervisor = page.signIn.me.role === 'supervisor';
     $('audit-card').hidden = !supervisor;
     await page.recordings.load(caseId, state.tz);
-    if (supervisor) {
+    if (supervisor && asked === this.asked) {
       await page.auditCard.load(caseId, state.tz);
     }
   }

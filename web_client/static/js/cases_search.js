@@ -43,6 +43,8 @@ export class CaseSearch {
     this.ui = page.ui;
     this.state = page.state;
     this.errors = page.errors;
+    this.asked = 0; // the searches asked for: only the last one's answer is drawn
+    this.shown = ''; // the filters of the cases shown, which "More" goes on with
   }
 
   fillFilters() {
@@ -55,7 +57,8 @@ export class CaseSearch {
     fillSelect(ui.interpreter, [...state.names].map(([id, name]) => [id, name]));
   }
 
-  query(cursor) {
+  /** The filters the form says now. */
+  filters() {
     const { ui } = this;
     const params = new URLSearchParams();
     for (const [name, input] of Object.entries({
@@ -71,12 +74,11 @@ export class CaseSearch {
         params.set(name, input.value);
       }
     }
-    if (cursor) {
-      params.set('cursor', cursor);
-    }
-    return `/api/cases/search?${params}`;
+    return params;
   }
 
+  /** A new search with the form's filters, or with `cursor` the next page of the
+   * cases shown (their filters, whatever the form says now). */
   async search(event, cursor = null) {
     const { ui, state, errors, page } = this;
     if (event) {
@@ -84,15 +86,28 @@ export class CaseSearch {
     }
     errors.clear();
     setMessage(ui.status, 'staff.cases.searching');
-    const result = await api('GET', this.query(cursor));
+    const asked = ++this.asked;
+    const filters = cursor ? new URLSearchParams(this.shown) : this.filters();
+    const params = new URLSearchParams(filters);
+    if (cursor) {
+      params.set('cursor', cursor);
+    } else {
+      ui.more.hidden = true; // the next page of the cases shown is no longer asked for
+    }
+    const result = await api('GET', `/api/cases/search?${params}`);
+    if (asked !== this.asked) {
+      return; // a later search asked for other cases: its answer draws the list
+    }
     ui.status.textContent = '';
     delete ui.status.dataset.i18n;
     if (!result.ok) {
       if (!page.signIn.handle(result)) {
         errors.show('staff.cases.error', { message: result.error.message || result.error.code }, result.error.code);
       }
+      ui.more.hidden = !state.cursor; // the cases shown are kept, and their next page
       return;
     }
+    this.shown = filters.toString();
     state.tz = result.data.time_zone;
     state.cases = cursor ? [...state.cases, ...result.data.cases] : result.data.cases;
     state.cursor = result.data.next_cursor;

@@ -41,7 +41,8 @@ const ui = {
   breakdownBody: $('breakdown-body'),
 };
 const errors = new MessageArea($('error'));
-const state = { stats: null, breakdown: null };
+// `asked` counts the loads asked for: only the last one's answer is drawn.
+const state = { stats: null, breakdown: null, asked: 0 };
 
 function setView(view) {
   document.body.dataset.state = view;
@@ -107,10 +108,15 @@ async function load(event) {
   }
   errors.clear();
   setMessage(ui.status, 'staff.stats.loading');
+  const asked = ++state.asked;
+  const query = params();
   const [stats, breakdown] = await Promise.all([
-    api('GET', `/api/statistics?${params()}`),
+    api('GET', `/api/statistics?${query}`),
     api('GET', `/api/statistics?${params({ group: 'service,language' })}`),
   ]);
+  if (asked !== state.asked) {
+    return; // a later Show asked for other figures: its answer draws the page
+  }
   ui.status.textContent = '';
   delete ui.status.dataset.i18n;
   if (!stats.ok || !breakdown.ok) {
@@ -126,7 +132,11 @@ async function load(event) {
   state.breakdown = breakdown.data;
   ui.from.value = stats.data.from;
   ui.to.value = stats.data.to;
-  ui.csv.href = `/api/statistics.csv?${params()}`;
+  // The CSV holds the figures shown: their filters and range, whatever the form says now.
+  const csv = new URLSearchParams(query);
+  csv.set('from', stats.data.from);
+  csv.set('to', stats.data.to);
+  ui.csv.href = `/api/statistics.csv?${csv}`;
   render();
 }
 
