@@ -1,17 +1,19 @@
 """The citizen's booking page beyond one booking: a language with no free time, a
-new choice hiding the old times, the keyboard, a refused contact, a time taken
-meanwhile, a language switch, an unreachable service and a link that is no
-reservation; each checked on the page and in what the server stores."""
+new choice hiding the old times (and a late answer for it), the keyboard, a refused
+contact, a time taken meanwhile, a language switch (dates too), a calendar file that
+fails, an unreachable service and a link that is no reservation; each checked on
+the page and in what the server stores."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from contextlib import closing
 from datetime import datetime
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.e2e.checks import switch_language
 from tests.e2e.conftest import OpenPage, Site
@@ -19,8 +21,23 @@ from tests.e2e.journeys import PHONE, message
 
 pytestmark = pytest.mark.browser
 
-# Five citizen bookings per address are allowed: this module makes three.
+# Five citizen bookings per address are allowed: this module makes four.
 SLOTS = "#slot-list input[type=radio]"
+ENGLISH_DATE = re.compile(r"[A-Z][a-z]{2}, [A-Z][a-z]{2} \d")
+KOREAN_DATE = re.compile(r"\d+월 \d+일")
+# Counts the answers the page has read (Response.json): a wait for one to be read
+# that needs no sleep, whether or not the page shows anything for it.
+COUNT_ANSWERS_READ = """() => {
+  const json = Response.prototype.json;
+  window.answersRead = 0;
+  Response.prototype.json = async function () {
+    try {
+      return await json.call(this);
+    } finally {
+      window.answersRead += 1;
+    }
+  };
+}"""
 
 
 def stored(site: Site) -> list[tuple[str, str, str, str | None]]:
@@ -75,6 +92,8 @@ async def test_a_language_without_free_times_says_so_and_a_new_choice_hides_old_
     await expect(page.locator("#slots-empty")).to_have_text(
         message("en", "booking.slots.none")
     )
+    # The note takes the focus, so a screen reader reads it out.
+    await expect(page.locator("#slots-empty")).to_be_focused()
     await expect(page.locator("#details")).to_be_hidden()
 
     # Another language hides the old answer until asked again.
@@ -169,11 +188,22 @@ async def test_a_time_taken_meanwhile_is_no_longer_offered(
     await expect(page.locator(f'{SLOTS}[value="{taken}"]')).to_have_count(0)
     await expect(page.locator(f'{SLOTS}[value="{starts[2]}"]')).to_have_count(1)
     assert not [r for r in stored(site) if r[3] == "Late Comer"]
+    # The reason stays in view under the new times, the first of them chosen and
+    # focused (a second press books it instead of "Choose a time first").
+    error = page.locator("#book-error")
+    await expect(error).to_have_text(message("en", "booking.error.slot_taken"))
+    await expect(error).to_have_attribute(
+        "data-code", re.compile(r"^(slot_taken|no_interpreter_free)$")
+    )
+    await expect(page.locator(SLOTS).first).to_be_checked()
+    await expect(page.locator(SLOTS).first).to_be_focused()
 
     later = page.locator(SLOTS).last
     await later.check()
     await page.get_by_role("button", name="Book this time").click()
     await expect(page.locator("#booked")).to_be_visible()
+    await expect(error).to_have_text("")
+    await expect(error).not_to_have_attribute("data-code", re.compile("."))
     (mine,) = [r for r in stored(site) if r[3] == "Late Comer"]
     assert same_moment(str(await later.get_attribute("value")), mine[2])
 
@@ -189,11 +219,11 @@ async def test_the_free_times_follow_a_language_switch(
     third = page.locator(SLOTS).nth(2)
     await third.check()
     label = page.locator("#slot-list label").nth(2)
-    await expect(label).to_contain_text(re.compile(r"[A-Z][a-z]{2}, [A-Z][a-z]{2} \d"))
+    await expect(label).to_contain_text(ENGLISH_DATE)
 
     await switch_language(page, "ko")
     # The times are written again in Korean; the choices are kept.
-    await expect(label).to_contain_text(re.compile(r"\d+월 \d+일"))
+    await expect(label).to_contain_text(KOREAN_DATE)
     await expect(third).to_be_checked()
     await expect(page.locator("#service")).to_have_value("foreign_language")
     await expect(page.locator("#service option:checked")).to_have_text(
@@ -245,3 +275,90 @@ async def test_a_link_that_is_no_reservation_says_so(
     # The citizen can still book from here.
     await expect(page.locator("#booking-form")).to_be_visible()
     assert await show_free_times(page)
+
+
+async def test_a_late_answer_for_an_earlier_choice_is_not_shown(
+    site: Site, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "citizen", viewport=PHONE, permissions=[])
+    await open_booking(page, site)
+    await page.select_option("#service", "foreign_language")
+    await page.select_option("#language", "mn")
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    # The (empty) Mongolian answer is held until the citizen has chosen again.
+    await page.route("**/api/slots?service=foreign_language&language=mn&*", hold)
+    await page.evaluate(COUNT_ANSWERS_READ)
+    try:
+        await page.click("#show-slots")
+        await expect(page.locator("#status")).to_have_text(
+            message("en", "booking.slots.loading")
+        )
+        await page.select_option("#service", "sign_language")
+        await expect(page.locator("#slots")).to_be_hidden()
+    finally:
+        release.set()
+    await page.wait_for_function("() => window.answersRead >= 1")
+    # Read, and not shown under sign language.
+    await expect(page.locator("#slots")).to_be_hidden()
+    await expect(page.locator("#slots-empty")).to_be_hidden()
+    await expect(page.locator("#status")).to_have_text("")
+    assert await show_free_times(page), "the demo has sign language interpreters"
+    await expect(page.locator("#slots-empty")).to_be_hidden()
+    await expect(page.locator("#details")).to_be_visible()
+
+
+async def test_dates_follow_a_switch_and_a_failed_calendar_file_keeps_the_booking(
+    site: Site, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "citizen", viewport=PHONE, permissions=[])
+    await open_booking(page, site)
+    # The last time offered: never one that could pass meanwhile.
+    starts = await show_free_times(page)
+    assert starts
+    await page.locator(SLOTS).last.check()
+    await page.get_by_label("Your name (optional)").fill("Lang Switcher")
+    await page.get_by_role("button", name="Book this time").click()
+    when = page.locator("#booked-when")
+    await expect(when).to_contain_text(ENGLISH_DATE)
+    (mine,) = [r for r in stored(site) if r[3] == "Lang Switcher"]
+    assert same_moment(starts[-1], mine[2])
+
+    # The calendar file fails: the booking still stands, and the note says so.
+    await page.route(
+        "**/api/join/calendar.ics", lambda route: route.fulfill(status=500)
+    )
+    await page.get_by_role("button", name="Add to my calendar (.ics)").click()
+    note = page.locator("#booked-note")
+    await expect(note).to_have_text(message("en", "booking.done.ics_failed"))
+
+    await switch_language(page, "ko")
+    await expect(when).to_contain_text(KOREAN_DATE)
+    await expect(when).not_to_contain_text(ENGLISH_DATE)
+    await expect(note).to_have_text(message("ko", "booking.done.ics_failed"))
+
+    # The reservation opened from its link follows a switch too.
+    link = await page.locator("#join-link").input_value()
+    token = link.split("#join=", 1)[1]
+    await page.goto(f"{site.server.url}/book#join={token}")
+    detail = page.locator("#reservation-detail")
+    await expect(detail).to_contain_text(KOREAN_DATE)
+    await switch_language(page, "en")
+    await expect(detail).to_contain_text(ENGLISH_DATE)
+    await expect(detail).not_to_contain_text(KOREAN_DATE)
+
+
+async def test_a_link_cut_short_is_no_reservation_either(
+    site: Site, browser: Browser, open_page: OpenPage
+) -> None:
+    page = await open_page(browser, "citizen", viewport=PHONE, permissions=[])
+    # Too short for a join token: the server refuses its shape, not its lookup.
+    await page.goto(f"{site.server.url}/book#join={'A' * 12}")
+    detail = page.locator("#reservation-detail")
+    await expect(detail).to_have_attribute("data-code", "join_token_unknown")
+    await expect(detail).to_have_text(message("en", "booking.error.join_token_unknown"))
+    await expect(page.locator("#reservation-join")).to_be_hidden()

@@ -45,6 +45,7 @@ const state = {
   slots: [],
   token: null, // the join token of the booking just made, or of #join=
   booking: null,
+  slotsAsked: 0, // counts requests for free times: only the latest answer is shown
 };
 
 function option(value, text) {
@@ -82,6 +83,12 @@ async function post(path, body) {
   }
 }
 
+/** Empty a message line and forget the code of what it said. */
+function clearRefusal(area) {
+  delete area.dataset.code;
+  clearMessage(area);
+}
+
 function refusal(area, error, fields = {}) {
   const key = `booking.error.${error.code}`;
   area.dataset.code = error.code;
@@ -99,9 +106,18 @@ function refusal(area, error, fields = {}) {
 
 // -- free times ---------------------------------------------------------------------
 
+/** Forget any request for free times still on its way (the choice changed). */
+function dropSlotsAsked() {
+  state.slotsAsked += 1;
+  ui.showSlots.disabled = false;
+  clearMessage(ui.status);
+}
+
 async function showSlots() {
   errors.clear();
-  clearMessage(ui.bookError);
+  clearRefusal(ui.bookError);
+  const asked = ++state.slotsAsked;
+  const current = () => asked === state.slotsAsked;
   ui.showSlots.disabled = true;
   setMessage(ui.status, 'booking.slots.loading');
   const query = new URLSearchParams({ service: ui.service.value, language: ui.language.value, count: SLOT_COUNT });
@@ -109,18 +125,24 @@ async function showSlots() {
   try {
     const response = await fetch(`/api/slots?${query}`, { headers: { Accept: 'application/json' } });
     body = await response.json();
-    if (!response.ok) {
+    if (!response.ok && current()) {
       refusal($('error'), body.error || { code: `http_${response.status}` });
+    }
+    if (!response.ok) {
       body = null;
     }
   } catch {
-    errors.show('booking.error.unreachable', {}, 'unreachable');
+    if (current()) {
+      errors.show('booking.error.unreachable', {}, 'unreachable');
+    }
   } finally {
-    ui.showSlots.disabled = false;
-    clearMessage(ui.status);
+    if (current()) {
+      ui.showSlots.disabled = false;
+      clearMessage(ui.status);
+    }
   }
-  if (!body) {
-    return;
+  if (!body || !current()) {
+    return; // failed, or an answer for a choice no longer made
   }
   state.timeZone = body.time_zone;
   state.slots = body.slots;
@@ -128,11 +150,13 @@ async function showSlots() {
   ui.slots.hidden = false;
   ui.details.hidden = state.slots.length === 0;
   const first = ui.slotList.querySelector('input');
-  (first || ui.slotsEmpty).focus?.();
+  (first || ui.slotsEmpty).focus(); // the empty note takes focus (tabindex=-1) to be read
 }
 
 function renderSlots() {
-  const chosen = ui.slotList.querySelector('input:checked');
+  const checked = ui.slotList.querySelector('input:checked');
+  // A time still offered stays chosen; else (none yet, or it was taken) the first.
+  const chosen = checked && state.slots.some((slot) => slot.start === checked.value) ? checked : null;
   const items = state.slots.map((slot, n) => {
     const li = document.createElement('li');
     const label = document.createElement('label');
@@ -153,7 +177,7 @@ function renderSlots() {
 
 async function book(event) {
   event.preventDefault();
-  clearMessage(ui.bookError);
+  clearRefusal(ui.bookError);
   for (const input of [ui.name, ui.contact]) {
     input.removeAttribute('aria-invalid');
   }
@@ -178,10 +202,12 @@ async function book(event) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = body.error || { code: `http_${response.status}` };
-    refusal(ui.bookError, error, { citizen_name: ui.name, citizen_contact: ui.contact });
     if (['no_interpreter_free', 'slot_taken', 'start_in_past'].includes(error.code)) {
-      await showSlots(); // that time is gone: offer the current ones
+      // That time is gone: offer the current ones (the first chosen and focused),
+      // then say why, so the reason is not wiped by the new list.
+      await showSlots();
     }
+    refusal(ui.bookError, error, { citizen_name: ui.name, citizen_contact: ui.contact });
     return;
   }
   state.booking = body;
@@ -192,7 +218,7 @@ async function book(event) {
 function showBooked() {
   const b = state.booking;
   setMessage(ui.bookedWhen, 'booking.done.when', {
-    when: formatMoment(b.start, state.timeZone),
+    when: { moment: b.start, timeZone: state.timeZone },
     service: { key: `service.${b.service}` },
     minutes: b.duration_minutes,
   });
@@ -215,7 +241,7 @@ async function copyLink() {
 async function downloadIcs() {
   const response = await post('/api/join/calendar.ics', { token: state.token });
   if (!response || !response.ok) {
-    setMessage(ui.bookedNote, 'booking.error.other', { message: response ? response.status : '' });
+    setMessage(ui.bookedNote, 'booking.done.ics_failed'); // the booking itself stands
     return;
   }
   const url = URL.createObjectURL(await response.blob());
@@ -238,14 +264,18 @@ async function showReservation(token) {
   ui.reservation.hidden = false;
   ui.reservationJoin.hidden = false;
   if (!response || !response.ok) {
-    refusal(ui.reservationDetail, body.error || { code: 'unreachable' });
+    const error = body.error || { code: 'unreachable' };
+    // The server refuses a token of the wrong shape (a link cut short, say) as a
+    // malformed request; to the citizen it is a link that is no reservation.
+    const unknown = error.code === 'invalid_payload' ? { code: 'join_token_unknown' } : error;
+    refusal(ui.reservationDetail, unknown);
     ui.reservationJoin.hidden = true;
     return;
   }
   state.token = token;
   setMessage(ui.reservationDetail, body.can_join_now ? 'booking.reservation.open' : 'booking.reservation.later', {
-    when: formatMoment(body.start, state.timeZone),
-    opens: formatMoment(body.join_opens_at, state.timeZone),
+    when: { moment: body.start, timeZone: state.timeZone },
+    opens: { moment: body.join_opens_at, timeZone: state.timeZone },
     service: { key: `service.${body.service}` },
   });
   ui.reservationJoin.href = `/#join=${encodeURIComponent(token)}`;
@@ -254,10 +284,12 @@ async function showReservation(token) {
 async function main() {
   ui.service.addEventListener('change', () => {
     fillChoices();
+    dropSlotsAsked();
     ui.slots.hidden = true;
     ui.details.hidden = true;
   });
   ui.language.addEventListener('change', () => {
+    dropSlotsAsked();
     ui.slots.hidden = true;
     ui.details.hidden = true;
   });
