@@ -21,6 +21,7 @@ from storage.recordings import SqlAccessAudit, SqlRecordings
 from storage.sql import SqlCaseRepository, SqlStaffDirectory
 from tests.e2e.checks import check_in
 from tests.e2e.conftest import OpenPage, RunningServer
+from tests.e2e.held import Held
 from tests.e2e.journeys import TALL_DESKTOP, sign_in_at
 from tests.recorded_session import record_session, store_session
 
@@ -144,6 +145,19 @@ async def test_a_supervisor_reads_the_audit_and_a_scheduler_sees_nothing(
         page.locator("#audit-body tr td", has_text="Played").first
     ).to_be_visible()
     await expect(page.locator("#audit-body tr").last).to_contain_text("Listed")
+
+    # The whole audit is slow to come; the supervisor narrows it to tomorrow on
+    # (nothing yet) before it does: the late answer is not drawn over that.
+    slow = Held(page)
+    await page.route(re.compile(r"/api/recordings/audit\?.*from=2000-01-01"), slow.hold)
+    await page.fill("#audit-from", "2000-01-01")
+    await page.keyboard.press("Enter")
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    await page.fill("#audit-from", tomorrow)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#audit-body tr")).to_have_count(0)
+    await slow.release(1)
+    await expect(page.locator("#audit-body tr")).to_have_count(0)
 
     scheduler = await open_page(
         browser, "scheduler", viewport=TALL_DESKTOP, permissions=[]

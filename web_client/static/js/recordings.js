@@ -189,6 +189,7 @@ export class AuditCard {
     this.caseId = null;
     this.tz = 'Asia/Seoul';
     this.entries = [];
+    this.asked = 0; // the loads asked for: only the last one's answer is drawn
     ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.load(this.caseId, this.tz);
@@ -204,9 +205,10 @@ export class AuditCard {
         params.set(key, input.value);
       }
     }
+    const asked = ++this.asked;
     const result = await api('GET', `/api/recordings/audit?${params}`);
-    if (caseId !== this.caseId) {
-      return;
+    if (asked !== this.asked) {
+      return; // another case, or another range of this one, was asked for since
     }
     if (!result.ok) {
       this.entries = [];
