@@ -137,6 +137,9 @@ async function join(audioOnly) {
   const stream = await openMedia(audioOnly);
   if (!stream) {
     setView('choose');
+    if (audioOnly) {
+      setStatus('guest.status.ready'); // not joining after all (a refused camera leaves its own hint)
+    }
     (audioOnly ? ui.joinAudio : ui.joinCamera).focus();
     return;
   }

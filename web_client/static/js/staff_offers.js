@@ -2,6 +2,7 @@
 
 import { clearMessage, setMessage } from './i18n.js';
 import { OFFER_CLOSED_REASON, emitWithAck, isChatOnly } from './protocol.js';
+import { focusLost } from './staff_presence.js';
 
 export class StaffOffers {
   /** `page`: the console's {ui, state, errors, offerCard, wrapup, setView, setStatus, presence}. */
@@ -39,13 +40,18 @@ export class StaffOffers {
   }
 
   onOfferClosed({ offer_id: offerId, reason }) {
-    const { ui, offerCard } = this;
+    const { ui, page, offerCard } = this;
     if (!offerCard.offer || offerCard.offer.offer_id !== offerId) {
       return;
     }
     const joining = offerCard.offer.purpose === 'counselor' || offerCard.offer.purpose === 'transfer';
+    // On Accept or Decline, about to go, or lost when they were disabled: to Available then.
+    const focused = focusLost() || offerCard.root.contains(document.activeElement);
     this.hideOffer();
     this.backToIdle();
+    if (focused) {
+      page.presence.focusAvailable();
+    }
     if (joining && reason === OFFER_CLOSED_REASON.OFFER_WITHDRAWN) {
       setMessage(ui.notice, 'staff.offer_closed.join_withdrawn'); // cancelled, or the session ended
     } else if (Object.values(OFFER_CLOSED_REASON).includes(reason)) {

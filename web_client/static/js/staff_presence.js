@@ -30,6 +30,12 @@ function presenceMessage(prefix, { status, reason }) {
   return { key, params: { status, reason: reasonText } };
 }
 
+/** The keyboard focus is nowhere a key would act: on the page itself, or on a control now disabled or hidden. */
+export function focusLost() {
+  const active = document.activeElement;
+  return !active || active === document.body || active.disabled === true || active.getClientRects().length === 0;
+}
+
 export class StaffPresence {
   /** `page`: the console's {ui, state, errors, room, setView, setStatus, session}. */
   constructor(page) {
@@ -37,6 +43,7 @@ export class StaffPresence {
     this.ui = page.ui;
     this.state = page.state;
     this.errors = page.errors;
+    this.focusWhenEnabled = false;
   }
 
   renderCamera() {
@@ -81,6 +88,12 @@ export class StaffPresence {
     document.body.dataset.presence = status;
     ui.available.setAttribute('aria-pressed', String(TAKING_CALLS.includes(status)));
     ui.available.disabled = status === STAFF_STATUS.OFFERED || status === STAFF_STATUS.IN_SESSION;
+    if (this.focusWhenEnabled && !ui.available.disabled) {
+      this.focusWhenEnabled = false;
+      if (focusLost()) {
+        ui.available.focus(); // unless the focus went somewhere meanwhile
+      }
+    }
     const label = presenceMessage('staff.presence_label', state.presence);
     setMessage(ui.presence, label.key, label.params);
     if (state.view === 'idle') {
@@ -95,6 +108,19 @@ export class StaffPresence {
       } else {
         page.session.showEnded(PARTY.SYSTEM); // e.g. back after the reconnect grace period ran out
       }
+    }
+  }
+
+  /**
+   * Keyboard focus to Available, the next step after a session or an offer. The
+   * button stays disabled until the status that ends them arrives (often just
+   * after): it takes the focus then.
+   */
+  focusAvailable() {
+    const { ui } = this;
+    this.focusWhenEnabled = ui.available.disabled;
+    if (!ui.available.disabled) {
+      ui.available.focus();
     }
   }
 
@@ -119,6 +145,7 @@ export class StaffPresence {
     const presence = available
       ? { status: STAFF_STATUS.AVAILABLE }
       : { status: STAFF_STATUS.AWAY, reason: ui.awayReason.value };
+    const focused = document.activeElement === ui.available; // disabled meanwhile, it loses the focus
     ui.available.disabled = true;
     try {
       const ack = await emitWithAck(state.socket, STAFF.emit.SET_PRESENCE, presence);
@@ -129,6 +156,9 @@ export class StaffPresence {
     } catch (err) {
       errors.showError(err);
       this.renderPresence(state.presence);
+    }
+    if (focused && focusLost()) {
+      this.focusAvailable(); // pressed from the keyboard: the focus stays on it (not on an offer's Accept)
     }
   }
 }

@@ -113,7 +113,7 @@ export class StaffSession {
       page.setView('ended');
       this.renderEnded();
       titleCue('staff.title_alert.ended');
-      ui.available.focus();
+      page.presence.focusAvailable();
     }
     if (reason) {
       setMessage(ui.notice, `staff.left_room.${reason}`);
@@ -156,7 +156,7 @@ export class StaffSession {
     if (session && state.role === PARTY.INTERPRETER) {
       page.wrapup.open(session); // the case is the interpreter's to write up, not a counselor's
     }
-    ui.available.focus(); // the next step: Available for calls (hang-up is gone)
+    page.presence.focusAvailable(); // the next step: Available for calls (hang-up is gone)
   }
 
   /** The citizen dropped (often a reload): the session is held for them, so say so. */

@@ -12,14 +12,26 @@ export class WrapupSlot {
     this.slot = slot;
     this.pending = pending;
     this.pendingList = pendingList;
-    this.current = null; // {form, session, endedAt}
+    this.current = null; // {form, session, endedAt, saved}
   }
 
   /** The wrap-up form of the session that just ended. */
   open(session) {
     this.close();
-    const form = new WrapupForm(this.slot, { caseId: session.case_id });
-    this.current = { form, session, endedAt: new Date().toISOString() };
+    const current = { form: null, session, endedAt: new Date().toISOString(), saved: false };
+    current.form = new WrapupForm(this.slot, {
+      caseId: session.case_id,
+      onSaved: () => {
+        current.saved = true;
+      },
+    });
+    // Changed after a save: unsaved again (that save did not keep the change).
+    for (const type of ['input', 'change']) {
+      current.form.root.addEventListener(type, () => {
+        current.saved = false;
+      });
+    }
+    this.current = current;
   }
 
   /**
@@ -32,7 +44,7 @@ export class WrapupSlot {
       return;
     }
     this.current = null;
-    if (remember && wrapup.form.root.dataset.saved !== 'true') {
+    if (remember && !wrapup.saved) {
       this.listUnsaved(wrapup);
     }
     wrapup.form.destroy();
