@@ -1,30 +1,16 @@
 // The scheduler page's calls to the server, and how a refusal is explained beside the form that caused it.
 
 import { clearMessage, hasMessage, setMessage } from './i18n.js';
+import { api } from './records_common.js';
 
-/** The page's `api(method, path, body)`; `showLogin` runs when the server answers 401. */
+/** The page's `api(method, path, body)` (records_common's); `showLogin` runs when the server answers 401. */
 export function schedulerApi(showLogin) {
-  return async function api(method, path, body) {
-    const options = { method, headers: { Accept: 'application/json' } };
-    if (body !== undefined) {
-      options.headers['Content-Type'] = 'application/json';
-      options.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path, options);
-    } catch {
-      return { ok: false, status: 0, error: { code: 'unreachable', message: '', field: null } };
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (response.ok) {
-      return { ok: true, status: response.status, data };
-    }
-    const error = (data && data.error) || { code: `http_${response.status}`, message: '', field: null };
-    if (response.status === 401) {
+  return async function schedulerCall(method, path, body) {
+    const result = await api(method, path, body);
+    if (result.status === 401) {
       showLogin();
     }
-    return { ok: false, status: response.status, error };
+    return result;
   };
 }
 
