@@ -1,6 +1,7 @@
 """The interpreter console's less travelled paths: the keyboard focus kept on
 Available through presses, a declined offer and a session's end; a wrap-up
-changed after saving listed to finish later; away reasons in two tabs."""
+changed after saving listed to finish later; away reasons in two tabs (a new
+reason chosen while away is sent, and each tab's menu shows the one held)."""
 
 from __future__ import annotations
 
@@ -231,6 +232,13 @@ async def test_away_with_a_reason_is_what_a_second_tab_shows(
     await expect(second.locator("#available")).to_have_attribute(
         "aria-pressed", "false"
     )
+    await expect(second.locator("#away-reason option:checked")).to_have_text("회의")
+
+    # Another reason chosen while away is sent at once; both tabs show it.
+    await second.select_option("#away-reason", "meal")
+    for tab in (second, staff):
+        await expect(tab.locator("#presence")).to_have_text("상태: 자리 비움 (식사)")
+    await expect(staff.locator("#away-reason option:checked")).to_have_text("식사")
 
     # Available from the second tab: the first follows.
     await second.click("#available")

@@ -298,6 +298,7 @@ async function main() {
   ui.loginForm.addEventListener('submit', login);
   ui.logout.addEventListener('click', logout);
   ui.available.addEventListener('click', () => presence.toggleAvailable());
+  ui.awayReason.addEventListener('change', () => presence.changeAwayReason());
   ui.accept.addEventListener('click', () => offers.answerOffer(STAFF.emit.ACCEPT_OFFER, true));
   ui.decline.addEventListener('click', () => offers.answerOffer(STAFF.emit.DECLINE_OFFER, false));
   ui.hangUp.addEventListener('click', () => session.hangUp());

@@ -94,6 +94,9 @@ export class StaffPresence {
         ui.available.focus(); // unless the focus went somewhere meanwhile
       }
     }
+    if (status === STAFF_STATUS.AWAY && [...ui.awayReason.options].some((o) => o.value === reason)) {
+      ui.awayReason.value = reason; // the reason held, also when set in another tab
+    }
     const label = presenceMessage('staff.presence_label', state.presence);
     setMessage(ui.presence, label.key, label.params);
     if (state.view === 'idle') {
@@ -127,6 +130,24 @@ export class StaffPresence {
   showPresence() {
     const { key, params } = presenceMessage('staff.presence', this.state.presence);
     this.page.setStatus(key, params);
+  }
+
+  /** Another reason chosen while away is sent at once, so the status says it. */
+  async changeAwayReason() {
+    const { ui, state, errors } = this;
+    const reason = ui.awayReason.value;
+    if (state.presence.status !== STAFF_STATUS.AWAY || reason === state.presence.reason) {
+      return; // not away: the reason goes with the next press of Available
+    }
+    errors.clear();
+    try {
+      this.renderPresence(
+        await emitWithAck(state.socket, STAFF.emit.SET_PRESENCE, { status: STAFF_STATUS.AWAY, reason }),
+      );
+    } catch (err) {
+      errors.showError(err);
+      this.renderPresence(state.presence); // the menu shows the reason still held
+    }
   }
 
   /** Text chat alone needs no camera; any other skill does. */
