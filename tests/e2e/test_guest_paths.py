@@ -49,6 +49,8 @@ async def test_a_refused_microphone_leaves_the_link_unspent(
     # (no longer "Joining the session…").
     await guest.click("#join-audio")
     await expect(error).to_have_attribute("data-code", "media.denied")
+    # In the guest page's words: no "Turn on camera" here, and not the camera alone.
+    await expect(error).to_have_text(message("en", "guest.media.denied"))
     await expect(status).to_have_text("Choose how to join.")
     await expect(guest.locator("body")).to_have_attribute("data-state", "choose")
     await expect(guest.locator("#join-audio")).to_be_enabled()
@@ -61,7 +63,7 @@ async def test_a_refused_microphone_leaves_the_link_unspent(
     await expect(guest.locator("#join-camera")).to_be_focused()
     await guest.locator("#locale").select_option("ko")
     await expect(status).to_have_text(message("ko", "guest.camera_failed"))
-    await expect(error).to_have_text(message("ko", "media.denied"))
+    await expect(error).to_have_text(message("ko", "guest.media.denied"))
     await guest.locator("#locale").select_option("en")
 
     # Nothing was spent: once the microphone is allowed, the same link joins.

@@ -29,6 +29,14 @@ const ui = {
 const errors = new MessageArea($('error'));
 const chat = new ChatPanel({ root: $('chat'), self: PARTY.GUEST, events: GUEST, alert: $('chat-alert') });
 
+// The guest's own words where the shared ones name the citizen page's "Turn on camera"
+// (and the camera alone, when sound only was asked for).
+const GUEST_MEDIA = {
+  'media.denied': 'guest.media.denied',
+  'media.denied.webview': 'guest.media.denied.webview',
+  'media.busy': 'guest.media.busy',
+};
+
 /** Where this tab keeps {invite, token} of the place it holds (a key, not a message). */
 const RESUME_KEY = 'dasan:guest_resume';
 
@@ -118,7 +126,8 @@ async function openMedia(audioOnly) {
     return audioOnly ? await openMicrophone() : await openCamera();
   } catch (err) {
     const code = err instanceof MediaProblem ? err.code : 'failed';
-    errors.show(problemMessage(code), {}, `media.${code}`);
+    const key = problemMessage(code);
+    errors.show(GUEST_MEDIA[key] || key, {}, `media.${code}`);
     if (!audioOnly) {
       setStatus('guest.camera_failed'); // the other button still works
     }
