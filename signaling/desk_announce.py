@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from counseling.cases import Party
 from counseling.records import FeedbackInvite
+from counseling.services import Service
 from interpreter_pool.events import (
     CitizenConnectionLost,
     CitizenReconnected,
@@ -46,6 +47,7 @@ from signaling.payloads import (
     VideoQualityNotice,
 )
 from signaling.ports import MediaRooms, Notifier
+from signaling.room_roster import members
 
 if TYPE_CHECKING:
     from signaling.consent_desk import ConsentDesk
@@ -199,6 +201,9 @@ class DeskAnnounce:
                 )
                 if self.consent is not None:
                     await self.consent.session_started(session)
+                if session.skill.service is Service.CHAT:
+                    # Rosters go out when media connects; a text chat has none.
+                    await self.rooms.send_roster(session, members(pool, session))
             case StaffConnectionLost(session, deadline):
                 await n.to_citizen(
                     session.citizen_id,

@@ -127,7 +127,8 @@ class RosterParty(Payload):
 
 class RosterNotice(Payload):
     """Who is in the room and which of your slots carries whom; sent to every
-    party on each join, leave, transfer and media connect."""
+    party on each join, leave, transfer and media connect, and when a text chat
+    starts (it has no media)."""
 
     room_id: str = Field(pattern=ID_PATTERN)
     parties: list[RosterParty]

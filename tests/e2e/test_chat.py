@@ -144,6 +144,10 @@ async def test_chat_session_without_a_camera(
         f"You are chatting with {INTERPRETER}"
     )
     await expect(staff.locator("#status")).to_contain_text("In a text chat")
+    # Who is in the session, though no media connects in a text chat.
+    parties = staff.locator("#room-parties > li")
+    await expect(parties).to_have_count(2)
+    await expect(staff.locator("#room-parties [data-role='citizen']")).to_have_count(1)
 
     question = "Hello, I have a question about my water bill."
     await citizen.get_by_role("textbox", name="Your message").fill(question)

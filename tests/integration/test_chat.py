@@ -37,6 +37,14 @@ async def test_a_chat_only_session_keeps_its_transcript(
         await interpreter.call("accept_offer", {"offer_id": offer["offer_id"]})
         room = (await caller.next("session_started"))["room_id"]
         await interpreter.next("session_started")
+        # No media connects in a text chat: the roster comes with the start.
+        for party, you in ((caller, "citizen"), (interpreter, "interpreter")):
+            roster = await party.next("roster")
+            assert roster["room_id"] == room
+            seen = {p["role"]: p for p in roster["parties"]}
+            assert set(seen) == {"citizen", "interpreter"}, roster
+            assert seen[you]["you"] is True
+            assert seen["interpreter"]["label"] == "Kim Suhwa"
 
         sent = await caller.call(
             "send_chat",
