@@ -14,8 +14,9 @@ from aiohttp.test_utils import TestServer
 from dasan.app import RUNTIME, create_app
 from dasan.settings import Settings
 from signaling.auth import COOKIE_NAME
+from storage.database import Database, database_url_for_data_dir, open_database
 from tests.around_the_clock import open_around_the_clock
-from tests.pg import fresh_database_url
+from tests.pg import fresh_database_url, fresh_schema_url
 
 DEMO_PASSWORD = "demo-password-for-tests"
 
@@ -92,3 +93,23 @@ async def http(dasan_server: TestServer) -> AsyncIterator[aiohttp.ClientSession]
 
 def runtime(server: TestServer) -> Any:
     return server.app[RUNTIME]
+
+
+# A database on SQLite, then on a fresh PostgreSQL schema: for the stores' tests.
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = await open_database(database_url_for_data_dir(tmp_path))
+        try:
+            yield db
+        finally:
+            await db.close()
+        return
+    async with fresh_schema_url() as (url, schema):
+        db = await open_database(url, schema=schema)
+        try:
+            yield db
+        finally:
+            await db.close()

@@ -3,11 +3,9 @@ and wrap-up drafts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +13,9 @@ import pytest
 from counseling.cases import Case, EndReason, Party
 from counseling.records import DEFAULT_TAXONOMY, Disposition, WrapupDraft
 from counseling.services import Language, Service, Skill
-from storage.database import Database, database_url_for_data_dir, open_database
+from storage.database import Database
 from storage.records import SqlCaseRecords
 from storage.sql import SqlCaseRepository, SqlChatLog, SqlStaffDirectory
-from tests.pg import fresh_schema_url
 from tests.records_month import SeededCase, generate_month
 
 KSL = Skill(Service.SIGN_LANGUAGE, Language.KSL)
@@ -30,25 +27,6 @@ NOW = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
 def seeded_month(scale: float = 1.0) -> list[SeededCase]:
     """March 2026 at the real center's volumes (about 80,000 cases)."""
     return generate_month(2026, MARCH[0], 31, ["a" * 32, "b" * 32, "c" * 32], scale)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        db = await open_database(database_url_for_data_dir(tmp_path))
-        try:
-            yield db
-        finally:
-            await db.close()
-        return
-    async with fresh_schema_url() as (url, schema):
-        db = await open_database(url, schema=schema)
-        try:
-            yield db
-        finally:
-            await db.close()
 
 
 @dataclass(frozen=True)

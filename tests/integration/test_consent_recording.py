@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,15 @@ from tests.integration.rooms import (
     accept_next,
     add_second_interpreter,
     available,
+    everyone,
     guest_with_invite,
     staff,
     start_session,
     until,
 )
 from tests.recordings import play
+
+__all__ = ["everyone"]  # a fixture used here
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +53,6 @@ def clips() -> dict[str, dict[str, EncodedClip]]:
         }
         for i, name in enumerate(names)
     }
-
-
-@pytest.fixture
-async def everyone() -> AsyncIterator[list[Someone]]:
-    made: list[Someone] = []
-    yield made
-    for someone in made:
-        if someone.peer is not None:
-            await someone.peer.close()
-        if someone.io.sio.connected:
-            await someone.io.sio.disconnect()
 
 
 class States:

@@ -44,7 +44,6 @@ from tests.integration.record_stores import (
     NOW,
     Stores,
     answered_case,
-    database,
     draft,
     seeded_month,
     stores,
@@ -55,7 +54,7 @@ from tests.records_month import (
     insert_month,
 )
 
-__all__ = ["database", "stores"]  # fixtures used here
+__all__ = ["stores"]  # a fixture used here
 
 VIETNAMESE = Skill(Service.FOREIGN_LANGUAGE, Language.VI)
 MY_TABLES = {"case_wrapups", "case_feedback", "case_erasures"}

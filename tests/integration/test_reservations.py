@@ -41,7 +41,7 @@ from counseling.services import Language, Service, Skill
 from counseling.staff import StaffAccount, StaffRole
 from interpreter_pool.pool import new_id
 from signaling.scheduling import SCHEDULING
-from storage.database import Database, database_url_for_data_dir, open_database
+from storage.database import Database, open_database
 from storage.reservations import SqlReservationBook
 from storage.sql import SqlStaffDirectory
 from tests.around_the_clock import open_around_the_clock
@@ -81,25 +81,6 @@ def interpreter(username: str, *skills: Skill) -> StaffAccount:
 
 
 # -- the repository on SQLite and PostgreSQL ------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        db = await open_database(database_url_for_data_dir(tmp_path))
-        try:
-            yield db
-        finally:
-            await db.close()
-        return
-    async with fresh_schema_url() as (url, schema):
-        db = await open_database(url, schema=schema)
-        try:
-            yield db
-        finally:
-            await db.close()
 
 
 @pytest.fixture

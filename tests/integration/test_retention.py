@@ -28,14 +28,13 @@ from tests.integration.record_stores import (
     NOW,
     Stores,
     answered_case,
-    database,
     draft,
     seeded_month,
     stores,
 )
 from tests.records_month import SEOUL, insert_month
 
-__all__ = ["database", "stores"]  # fixtures used here
+__all__ = ["stores"]  # a fixture used here
 DEADLINE_S = 10.0
 
 
